@@ -1,0 +1,50 @@
+# Aniworld — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run migrate static test lint format bench demo lock clean
+
+help:
+	@echo "make run    set up everything and start web + worker + beat (+ embedded Redis) on http://127.0.0.1:8000"
+	@echo "make test   run linters and the whole test suite (says what it skipped)"
+	@echo "make demo   run against the offline fake catalog site with a demo library"
+	@echo "make bench  run the benchmarks in bench/"
+	@echo "make format apply ruff formatting and fixes"
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) requirements/base.txt requirements/dev.txt
+	$(PIP) install --quiet -r requirements/dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+static: venv
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: migrate static
+	$(PY) -m aniworld_site.stack
+
+test: venv
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+	$(PY) -m tests.run
+
+bench: venv
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+format: venv
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

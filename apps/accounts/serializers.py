@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class AuthStatusSerializer(serializers.Serializer):
+    setup_complete = serializers.BooleanField()
+    authenticated = serializers.BooleanField()
+    username = serializers.CharField(allow_null=True)
+    auth_method = serializers.CharField(allow_null=True)

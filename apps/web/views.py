@@ -1,0 +1,41 @@
+"""Server-rendered pages. They call services; no business logic lives here."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.accounts.services import is_setup_complete
+from apps.web.health import run_checks
+
+
+@require_GET
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    report = run_checks()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@never_cache
+def setup_page(request: HttpRequest) -> HttpResponse:
+    if is_setup_complete():
+        return redirect("/login")
+    return render(request, "web/setup.html")
+
+
+@never_cache
+def login_page(request: HttpRequest) -> HttpResponse:
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    return render(request, "web/login.html", {"next_url": next_url})
+
+
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/dashboard.html")

@@ -1,0 +1,112 @@
+"""Deployment settings: strict parsing and safe defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from aniworld_site.env import env_bool, env_int, env_networks, load_or_create_secret_key, parse_bool
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "TRUE", "yes", "on", " True "])
+def test_true_words_are_true(raw):
+    assert parse_bool("X", raw) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "False", "no", "off", ""])
+def test_false_words_are_false(raw):
+    assert parse_bool("X", raw) is False
+
+
+@pytest.mark.parametrize("raw", ["flase", "maybe", "2", "yess"])
+def test_unclear_booleans_stop_startup(raw):
+    with pytest.raises(ImproperlyConfigured, match="not a yes/no value"):
+        parse_bool("DEBUG", raw)
+
+
+def test_env_int_bounds(monkeypatch):
+    monkeypatch.setenv("SESSION_TIMEOUT_HOURS", "0")
+    with pytest.raises(ImproperlyConfigured, match="below the minimum"):
+        env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1)
+    monkeypatch.setenv("SESSION_TIMEOUT_HOURS", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("SESSION_TIMEOUT_HOURS", 24)
+    monkeypatch.delenv("SESSION_TIMEOUT_HOURS")
+    assert env_int("SESSION_TIMEOUT_HOURS", 24) == 24
+
+
+def test_env_bool_default_when_unset(monkeypatch):
+    monkeypatch.delenv("SOME_FLAG", raising=False)
+    assert env_bool("SOME_FLAG", True) is True
+
+
+def test_trusted_proxies_parse_addresses_and_networks(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
+    assert [str(n) for n in env_networks("TRUSTED_PROXIES")] == ["10.0.0.1/32", "192.168.0.0/16"]
+    monkeypatch.setenv("TRUSTED_PROXIES", "not-an-ip")
+    with pytest.raises(ImproperlyConfigured, match="not an IP address"):
+        env_networks("TRUSTED_PROXIES")
+
+
+def test_secret_key_is_generated_once_with_private_permissions(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = load_or_create_secret_key(tmp_path)
+    assert len(first) >= 50
+    assert load_or_create_secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def _settings_in_fresh_process(tmp_path: Path, **env: str) -> dict:
+    code = (
+        "import json; from django.conf import settings as s; import django; django.setup();"
+        "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']),"
+        "'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'redis': s.REDIS_URL, 'hashers': s.PASSWORD_HASHERS,"
+        "'data': str(s.DATA_DIR), 'timeout': s.SESSION_TIMEOUT_HOURS, 'logs': sorted(p.name for p in s.LOG_DIR.iterdir()) if s.LOG_DIR.exists() else []}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    clean.update({"ANIWORLD_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aniworld_site.settings", **env})
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env=clean, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_defaults_need_nothing_configured(tmp_path):
+    values = _settings_in_fresh_process(tmp_path)
+    assert values["db"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(tmp_path / "aniworld.sqlite3")
+    assert values["debug"] is False
+    assert values["hosts"] == ["localhost", "127.0.0.1", "[::1]"]
+    assert values["redis"] is None
+    assert values["hashers"][0].endswith("BCryptSHA256PasswordHasher")
+    assert values["timeout"] == 24
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_debug_false_string_is_false(tmp_path):
+    assert _settings_in_fresh_process(tmp_path, DEBUG="false")["debug"] is False
+
+
+def test_embedded_redis_marker_is_found(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "redis.url").write_text("redis://127.0.0.1:40000/0")
+    assert _settings_in_fresh_process(tmp_path)["redis"] == "redis://127.0.0.1:40000/0"
+
+
+def test_sqlite_runs_in_wal_mode(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode") if connection.vendor == "sqlite" else cursor.execute("SELECT 'wal'")
+        mode = cursor.fetchone()[0]
+    assert mode.lower() in {"wal", "memory"}  # in-memory test databases report "memory"
