@@ -9,7 +9,9 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aniworld_site.settings")
 
-app = Celery("aniworld")
+TASK_MODULES = ["workers.tasks", "workers.library", "workers.downloads", "workers.schedules"]
+
+app = Celery("aniworld", include=TASK_MODULES)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [
     Queue("downloads.high"),
@@ -17,4 +19,3 @@ app.conf.task_queues = [
     Queue("downloads.low"),
     Queue("maintenance"),
 ]
-app.autodiscover_tasks(["workers"], related_name="tasks")

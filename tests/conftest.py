@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts import services as account_services
 
+pytest_plugins = ["tests.fakesite.plugin", "tests.live"]
+
 OWNER_PASSWORD = "Correct-Horse-42!"
 
 

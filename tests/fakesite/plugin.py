@@ -1,0 +1,1 @@
+"""Pytest fixtures for the fake catalog site (filled in by the Catalog issue)."""

@@ -1,0 +1,1 @@
+"""Celery tasks for the library area (thin: they call services)."""

@@ -1,0 +1,1 @@
+"""Celery tasks for the schedules area (thin: they call services)."""
