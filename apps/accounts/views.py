@@ -20,7 +20,7 @@ class SetupView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
-    throttle_scope = "auth"
+    throttle_scope = "auth-setup"
 
     @extend_schema(request=PasswordSerializer, responses={201: AuthStatusSerializer})
     def post(self, request: Request) -> Response:
@@ -39,7 +39,7 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
-    throttle_scope = "auth"
+    throttle_scope = "auth-login"
 
     @extend_schema(request=PasswordSerializer, responses={200: LoginResponseSerializer})
     def post(self, request: Request) -> Response:
