@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aniworld_site.settings")
 
@@ -13,9 +13,8 @@ TASK_MODULES = ["workers.tasks", "workers.library", "workers.downloads", "worker
 
 app = Celery("aniworld", include=TASK_MODULES)
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [
-    Queue("downloads.high"),
-    Queue("downloads.normal"),
-    Queue("downloads.low"),
-    Queue("maintenance"),
-]
+# Each queue has its own direct exchange and routing key, so a message lands in exactly one queue.
+QUEUE_NAMES = ("downloads.high", "downloads.normal", "downloads.low", "maintenance")
+app.conf.task_queues = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES]
+app.conf.task_default_exchange = "maintenance"
+app.conf.task_default_routing_key = "maintenance"

@@ -113,6 +113,7 @@ class Stack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
+            start_new_session=True,
             text=True,
         )
         self._start_pump("redis", self.redis_process)
@@ -177,6 +178,7 @@ class Stack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            start_new_session=True,  # a terminal's Ctrl-C reaches the supervisor only; it stops children in order
             text=True,
             errors="replace",
         )
