@@ -1,0 +1,180 @@
+"""Reads of the library: preferences in effect, missing and upgradable episodes, API querysets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.catalog.types import Language
+from apps.library import naming
+from apps.library.models import Episode, EpisodeState, Series
+
+DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = (Language.GERMAN_DUB, Language.GERMAN_SUB, Language.ENGLISH_SUB)
+
+
+def _configuration_value(name: str):
+    """A setting from apps.configuration when it provides ``name`` (the Configuration issue adds them)."""
+    from apps.configuration import selectors as configuration
+
+    getter = getattr(configuration, name, None)
+    return getter() if callable(getter) else None
+
+
+def naming_template() -> str:
+    """The owner's naming template, or the default from DESIGN.md."""
+    return _configuration_value("naming_template") or naming.DEFAULT_TEMPLATE
+
+
+def parse_languages(values: Iterable[str]) -> tuple[Language, ...]:
+    """Language values in order, unknown ones dropped, duplicates removed."""
+    seen: list[Language] = []
+    for value in values:
+        try:
+            language = Language(value)
+        except ValueError:
+            continue
+        if language not in seen:
+            seen.append(language)
+    return tuple(seen)
+
+
+def language_preference(series: Series | None = None) -> tuple[Language, ...]:
+    """Languages the owner accepts, best first: the series' override, else the global setting, else the default."""
+    if series is not None and series.language_preference:
+        chosen = parse_languages(series.language_preference)
+        if chosen:
+            return chosen
+    configured = _configuration_value("language_preference")
+    if configured:
+        chosen = parse_languages(configured)
+        if chosen:
+            return chosen
+    return DEFAULT_LANGUAGE_PREFERENCE
+
+
+def language_rank(language: str | None, preference: Sequence[Language]) -> int | None:
+    """0 is best; None when the language is unknown or not wanted at all."""
+    if not language:
+        return None
+    try:
+        return list(preference).index(Language(language))
+    except ValueError:
+        return None
+
+
+def best_offered_language(offered: Iterable[str], preference: Sequence[Language]) -> Language | None:
+    ranked = [(rank, Language(value)) for value in offered if (rank := language_rank(value, preference)) is not None]
+    return min(ranked)[1] if ranked else None
+
+
+class EpisodeStatus:
+    """What the owner sees for one episode (the stored state refined with the language rules)."""
+
+    PRESENT = "present"
+    UPGRADABLE = "upgradable"
+    MISSING = "missing"
+    UNAVAILABLE = "unavailable"  # no file and the site offers no wanted language
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class EpisodeAssessment:
+    status: str
+    best_language: Language | None
+    reason: str
+
+
+def assess_episode(episode: Episode, preference: Sequence[Language]) -> EpisodeAssessment:
+    """Missing if no file; upgradable if the file's language ranks below the best one now offered.
+
+    An episode whose site languages are not known yet (never refreshed) and has no
+    file counts as missing: the queue finds out what is offered when it resolves it.
+    A file of unknown language is never called upgradable: we cannot tell.
+    """
+    offered = episode.languages_available or []
+    best = best_offered_language(offered, preference)
+    if episode.state == EpisodeState.IGNORED:
+        return EpisodeAssessment(EpisodeStatus.IGNORED, best, "ignored by the owner")
+    if episode.state in (EpisodeState.QUEUED, EpisodeState.DOWNLOADING):
+        return EpisodeAssessment(episode.state, best, f"{episode.state} for download")
+    if episode.state == EpisodeState.PRESENT and episode.file_path:
+        file_rank = language_rank(episode.file_language, preference)
+        best_rank = language_rank(best, preference)
+        if best is not None and episode.file_language and (file_rank is None or best_rank < file_rank):
+            have = Language(episode.file_language).label
+            return EpisodeAssessment(EpisodeStatus.UPGRADABLE, best, f"file is {have}, site now offers {best.label}")
+        return EpisodeAssessment(EpisodeStatus.PRESENT, best, "file present")
+    if offered and best is None:
+        labels = ", ".join(Language(value).label for value in offered if value in Language._value2member_map_)
+        return EpisodeAssessment(EpisodeStatus.UNAVAILABLE, None, f"no wanted language offered (site has: {labels})")
+    return EpisodeAssessment(EpisodeStatus.MISSING, best, "no file")
+
+
+def series_with_counts() -> QuerySet[Series]:
+    """Series annotated with episode counts; ``missing_count`` counts episodes without a file."""
+    return Series.objects.annotate(
+        episode_count=Count("seasons__episodes", distinct=True),
+        present_count=Count(
+            "seasons__episodes", filter=Q(seasons__episodes__state=EpisodeState.PRESENT), distinct=True
+        ),
+        missing_count=Count(
+            "seasons__episodes", filter=Q(seasons__episodes__state=EpisodeState.MISSING), distinct=True
+        ),
+    )
+
+
+def filter_series(
+    queryset: QuerySet[Series],
+    *,
+    search: str | None = None,
+    missing: bool | None = None,
+    site: str | None = None,
+    monitored: bool | None = None,
+) -> QuerySet[Series]:
+    if search:
+        term = search.strip()
+        queryset = queryset.filter(
+            Q(title__icontains=term) | Q(slug__icontains=term) | Q(alternative_titles__icontains=term)
+        )
+    if missing is True:
+        queryset = queryset.filter(missing_count__gt=0)
+    elif missing is False:
+        queryset = queryset.filter(missing_count=0)
+    if site:
+        queryset = queryset.filter(site=site)
+    if monitored is not None:
+        queryset = queryset.filter(monitored=monitored)
+    return queryset
+
+
+def series_episodes(series: Series) -> QuerySet[Episode]:
+    return Episode.objects.filter(season__series=series).select_related("season").order_by("season__number", "number")
+
+
+@dataclass(frozen=True)
+class MissingEpisode:
+    episode: Episode
+    assessment: EpisodeAssessment
+
+
+def missing_episodes(
+    series_list: Iterable[Series] | None = None, *, include_upgradable: bool = True
+) -> dict[Series, list[MissingEpisode]]:
+    """Per series, the episodes that are missing (and, optionally, upgradable), in season/episode order."""
+    series_list = list(series_list) if series_list is not None else list(Series.objects.all())
+    wanted = {EpisodeStatus.MISSING} | ({EpisodeStatus.UPGRADABLE} if include_upgradable else set())
+    result: dict[Series, list[MissingEpisode]] = {}
+    for series in series_list:
+        preference = language_preference(series)
+        found = []
+        for episode in series_episodes(series).exclude(state=EpisodeState.IGNORED):
+            assessment = assess_episode(episode, preference)
+            if assessment.status in wanted:
+                found.append(MissingEpisode(episode, assessment))
+        if found:
+            result[series] = found
+    return result
