@@ -25,7 +25,7 @@ def test_films_go_to_season_00_and_stored_folder_wins(library, make_series, make
 
 def test_hostile_titles_stay_inside_library(library, make_series, make_episode):
     series = make_series("../../../etc/cron.d/evil", slug="evil", year=None)
-    episode = make_episode(series, number=1, title_de="..\\..\\x:y/<z>|\x00\x1f")
+    episode = make_episode(series, number=1, title_de="..\\..\\x:y/<z>|\x07\x1f")
     path = services.episode_target_path(episode, "mkv")
     assert path.is_relative_to(library)
     assert len(path.relative_to(library).parts) == 3
