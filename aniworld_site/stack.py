@@ -130,7 +130,7 @@ class Stack:
         return [sys.executable, "-m", "daphne", "-b", self.host, "-p", str(port), "aniworld_site.asgi:application"]
 
     def worker_argv(self, index: int) -> list[str]:
-        node = f"{os.environ.get('ANIWORLD_NODE_NAME', socket.gethostname())}-{index}-{os.getpid()}"
+        node = f"{os.environ.get('ANIWORLD_NODE_NAME') or socket.gethostname()}-{index}-{os.getpid()}"
         return [
             sys.executable, "-m", "celery", "-A", "aniworld_site", "worker",
             "-Q", DOWNLOAD_AND_MAINTENANCE_QUEUES,
