@@ -1,0 +1,150 @@
+"""Download one episode: space check → transfer (resumable) → remux → verify → atomic rename.
+
+Pure Python; no Django. The worker task supplies the media source, the target
+path and a progress callback that may raise :class:`Cancelled`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from apps.catalog.types import MediaSource
+from workers.engine.errors import (
+    DISK_FULL_REASON,
+    Cancelled,
+    EngineError,
+    FailureKind,
+    InsufficientSpace,
+    PermanentDownloadError,
+    TransientDownloadError,
+    TruncatedDownload,
+    classify,
+)
+from workers.engine.fetch import CancelGate, EngineOptions, ProgressCallback, inspect, open_session, transfer
+from workers.engine.ffmpeg import probe_duration, remux_to_matroska
+from workers.engine.storage import (
+    discard_partial,
+    download_name,
+    ensure_free_space,
+    incoming_dir,
+    move_into_place,
+    partial_bytes,
+)
+
+logger = logging.getLogger("aniworld.download")
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    item_id: int | str
+    source: MediaSource
+    target: Path  # final path inside the library (already sanitised and checked by the library)
+    library_root: Path
+    language: str | None = None  # catalog language code, written into the file's metadata
+    title: str | None = None
+    expected_duration: float | None = None  # seconds, when the caller knows it
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    path: Path
+    size: int
+    duration: float | None
+    resumed_from: int  # bytes that were already on disk when this attempt started
+
+
+def duration_tolerance(expected: float) -> float:
+    """How much shorter than expected a file may play before we call it truncated."""
+    return max(1.5, expected * 0.02)
+
+
+def _verify(downloaded_duration: float | None, final: Path, expected: float | None) -> float:
+    size = final.stat().st_size if final.exists() else 0
+    if size <= 0:
+        raise TruncatedDownload("The remuxed file is empty; the download was damaged.")
+    duration = probe_duration(final)
+    if duration is None or duration <= 0:
+        raise TruncatedDownload("The downloaded file has no readable playing time; it is damaged or incomplete.")
+    reference = expected or downloaded_duration
+    if reference and duration < reference - duration_tolerance(reference):
+        raise TruncatedDownload(
+            f"Only {duration:.1f} s of {reference:.1f} s arrived: the transfer was truncated; will download again."
+        )
+    return duration
+
+
+def download(
+    request: DownloadRequest,
+    progress: ProgressCallback | None = None,
+    options: EngineOptions | None = None,
+) -> DownloadResult:
+    """Fetch, remux, verify and move one episode into ``request.target``.
+
+    Raises :class:`Cancelled` (partial deleted when ``discard_partial``),
+    :class:`TransientDownloadError` or :class:`PermanentDownloadError` with a
+    readable ``reason``; the classification is in ``.kind``.
+    """
+    options = options or EngineOptions()
+    incoming = incoming_dir(request.library_root)
+    name = download_name(incoming, request.item_id)
+    remuxed = incoming / f"{request.item_id}.remux.mkv"
+    resumed_from = partial_bytes(incoming, request.item_id)
+    gate = CancelGate(progress)
+    try:
+        gate.check()
+        if not name.is_file():
+            ydl = open_session(request.source, options, gate)
+            with ydl:
+                remote = inspect(ydl, request.source, options.http_retries)
+                estimate = remote.size or options.unknown_size_estimate
+                # the transfer and the remuxed copy exist side by side for a moment
+                ensure_free_space(incoming, 2 * estimate + options.space_margin - resumed_from)
+                logger.info(
+                    "item %s: downloading %s (%s, %s bytes, resuming from %s)",
+                    request.item_id,
+                    request.source.hoster,
+                    remote.protocol,
+                    remote.size,
+                    resumed_from,
+                )
+                transfer(ydl, request.source, remote, name, request.item_id)
+            downloaded = name.stat().st_size
+            gate.report(downloaded, downloaded, gate.last[2], 0.0)
+            expected = request.expected_duration or remote.duration
+        else:
+            expected = request.expected_duration
+        gate.tick()
+        remux_to_matroska(name, remuxed, language=request.language, title=request.title, tick=gate.tick)
+        duration = _verify(probe_duration(name), remuxed, expected)
+        size = remuxed.stat().st_size
+        move_into_place(remuxed, request.target)
+        discard_partial(incoming, request.item_id)
+        logger.info("item %s: complete, %s bytes, %.1f s -> %s", request.item_id, size, duration, request.target)
+        return DownloadResult(path=request.target, size=size, duration=duration, resumed_from=resumed_from)
+    except Cancelled as cancel:
+        remuxed.unlink(missing_ok=True)
+        if cancel.discard_partial:
+            discard_partial(incoming, request.item_id)
+        raise
+    except (TruncatedDownload, InsufficientSpace) as error:
+        if isinstance(error, TruncatedDownload) or error.reason == DISK_FULL_REASON:
+            discard_partial(incoming, request.item_id)
+        raise
+    except EngineError as error:
+        remuxed.unlink(missing_ok=True)
+        if name.is_file():  # a complete transfer that cannot be remuxed is damaged: start over next time
+            discard_partial(incoming, request.item_id)
+        logger.info("item %s: %s", request.item_id, error.reason)
+        raise
+    except Exception as exc:
+        remuxed.unlink(missing_ok=True)
+        failure = classify(exc)
+        logger.info("item %s: %s (%s)", request.item_id, failure.reason, type(exc).__name__)
+        if failure.reason == DISK_FULL_REASON:
+            discard_partial(incoming, request.item_id)  # give the space back to the other downloads
+            raise InsufficientSpace(failure.reason) from exc
+        if failure.kind == FailureKind.PERMANENT:
+            raise PermanentDownloadError(failure.reason) from exc
+        raise TransientDownloadError(failure.reason) from exc

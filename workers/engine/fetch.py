@@ -1,0 +1,249 @@
+"""The transfer itself, on yt-dlp's downloaders (no extractor: the catalog already resolved the media URL).
+
+Plain files go through yt-dlp's HTTP downloader (``continuedl``: a restarted
+attempt sends ``Range`` and appends to ``<item-id>.part``); HLS goes through its
+native fragment downloader with parallel fragments, whose ``.ytdl`` file records
+the fragment index so a restarted attempt continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from yt_dlp import YoutubeDL
+from yt_dlp.networking import Request
+from yt_dlp.networking.exceptions import HTTPError, TransportError
+from yt_dlp.utils.networking import std_headers
+
+from apps.catalog.types import MediaKind, MediaSource
+from workers.engine.errors import Cancelled, PermanentDownloadError, TransientDownloadError
+from workers.engine.ffmpeg import ffmpeg_executable
+
+logger = logging.getLogger("aniworld.download")
+
+ProgressCallback = Callable[[int, int | None, float | None, float | None], None]
+
+_STREAM_INF = re.compile(r"#EXT-X-STREAM-INF:([^\n]*)\n\s*([^#\s][^\n]*)")
+_BANDWIDTH = re.compile(r"(?:^|,)BANDWIDTH=(\d+)")
+_RESOLUTION = re.compile(r"RESOLUTION=(\d+)x(\d+)")
+_EXTINF = re.compile(r"#EXTINF:\s*([\d.]+)")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Knobs of the transfer; the worker fills them from the owner's configuration."""
+
+    concurrent_fragments: int = 4
+    http_retries: int = 3
+    fragment_retries: int = 5
+    rate_limit: int | None = None  # bytes per second for the whole download; None = unlimited
+    socket_timeout: float = 20.0
+    unknown_size_estimate: int = 300 * 1024 * 1024  # assumed size when the hoster does not say
+    space_margin: int = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RemoteMedia:
+    """What we learned about the media before downloading it."""
+
+    url: str  # the media playlist for HLS (a master playlist is resolved to its best variant)
+    protocol: str
+    size: int | None = None  # bytes, when the hoster says (Content-Length / Content-Range)
+    duration: float | None = None  # seconds, from the HLS playlist
+    playlist: str | None = None
+
+
+class _YtdlpLogger:
+    def debug(self, message: str) -> None:
+        logger.debug("yt-dlp: %s", message)
+
+    def info(self, message: str) -> None:
+        logger.debug("yt-dlp: %s", message)
+
+    def warning(self, message: str) -> None:
+        logger.info("yt-dlp: %s", message)
+
+    def error(self, message: str) -> None:
+        logger.warning("yt-dlp: %s", message)
+
+
+class CancelGate:
+    """Makes a cancel stick: once the callback raised, every later tick and request raises at once.
+
+    yt-dlp calls progress hooks from several fragment threads; the gate
+    serialises calls into the owner's callback and lets queued fragments fail
+    before they open a connection, so a cancel takes effect immediately.
+    """
+
+    def __init__(self, callback: ProgressCallback | None):
+        self._callback = callback
+        self._lock = threading.Lock()
+        self.cancelled: Cancelled | None = None
+        self.last: tuple[int, int | None, float | None, float | None] = (0, None, None, None)
+
+    def check(self) -> None:
+        if self.cancelled is not None:
+            raise self.cancelled
+
+    def report(self, done: int, total: int | None, speed: float | None, eta: float | None) -> None:
+        with self._lock:
+            self.check()
+            self.last = (done, total, speed, eta)
+            if self._callback is None:
+                return
+            try:
+                self._callback(done, total, speed, eta)
+            except Cancelled as cancel:
+                self.cancelled = cancel
+                raise
+
+    def tick(self) -> None:
+        """Report the last known progress again (used while remuxing, so a cancel is still noticed)."""
+        self.report(*self.last)
+
+
+def _base_params(options: EngineOptions, concurrent: int) -> dict[str, Any]:
+    rate_limit = options.rate_limit
+    if rate_limit and concurrent > 1:
+        rate_limit = max(1, rate_limit // concurrent)  # yt-dlp limits each fragment connection separately
+    return {
+        "logger": _YtdlpLogger(),
+        "quiet": True,
+        "no_warnings": False,
+        "noprogress": True,
+        "continuedl": True,
+        "nopart": False,
+        "overwrites": None,
+        "retries": options.http_retries,
+        "fragment_retries": options.fragment_retries,
+        "skip_unavailable_fragments": False,  # a missing fragment is a truncated episode, not a skip
+        "keep_fragments": False,
+        "concurrent_fragment_downloads": max(1, concurrent),
+        "ratelimit": rate_limit,
+        "socket_timeout": options.socket_timeout,
+        "retry_sleep_functions": {"http": lambda n: min(0.5 * 2**n, 5.0), "fragment": lambda n: min(0.5 * 2**n, 5.0)},
+        "ffmpeg_location": ffmpeg_executable(),
+        "cachedir": False,
+        "updatetime": False,
+    }
+
+
+def _headers(source: MediaSource) -> dict[str, str]:
+    return {**std_headers, **source.headers}
+
+
+def _open(ydl: YoutubeDL, request: Request, retries: int) -> Any:
+    """``ydl.urlopen`` with the same retry rule as the transfer: 5xx and network errors, with backoff."""
+    for attempt in range(retries + 1):
+        try:
+            return ydl.urlopen(request)
+        except HTTPError as error:
+            if error.status < 500 or attempt == retries:
+                raise
+        except TransportError:
+            if attempt == retries:
+                raise
+        time.sleep(min(0.5 * 2**attempt, 5.0))
+    raise AssertionError("unreachable")
+
+
+def _fetch_text(ydl: YoutubeDL, url: str, headers: dict[str, str], retries: int) -> tuple[str, str]:
+    response = _open(ydl, Request(url, headers=headers), retries)
+    try:
+        return response.read().decode("utf-8", "replace"), response.url
+    finally:
+        response.close()
+
+
+def _best_variant(master: str, base_url: str) -> tuple[str, int | None]:
+    best: tuple[tuple[int, int], str, int | None] | None = None
+    for attributes, uri in _STREAM_INF.findall(master):
+        bandwidth_match = _BANDWIDTH.search(attributes)
+        resolution = _RESOLUTION.search(attributes)
+        bandwidth = int(bandwidth_match.group(1)) if bandwidth_match else None
+        rank = (int(resolution.group(2)) if resolution else 0, bandwidth or 0)
+        if best is None or rank > best[0]:
+            best = (rank, urljoin(base_url, uri.strip()), bandwidth)
+    if best is None:
+        raise PermanentDownloadError("The HLS master playlist lists no streams.")
+    return best[1], best[2]
+
+
+def inspect(ydl: YoutubeDL, source: MediaSource, retries: int) -> RemoteMedia:
+    """Ask the hoster for the size (files) or the playlist (HLS) before downloading: fails early on 404."""
+    headers = _headers(source)
+    if source.kind == MediaKind.HLS:
+        text, url = _fetch_text(ydl, source.url, headers, retries)
+        if "#EXTM3U" not in text:
+            raise PermanentDownloadError("The hoster's stream address did not return an HLS playlist.")
+        bandwidth = None
+        if "#EXT-X-STREAM-INF" in text:
+            url, bandwidth = _best_variant(text, url)
+            text, url = _fetch_text(ydl, url, headers, retries)
+        duration = sum(float(value) for value in _EXTINF.findall(text)) or None
+        size = int(bandwidth * duration / 8) if bandwidth and duration else None
+        return RemoteMedia(url=url, protocol="m3u8_native", size=size, duration=duration, playlist=text)
+
+    response = _open(ydl, Request(source.url, headers={**headers, "Range": "bytes=0-0"}), retries)
+    try:
+        size = None
+        content_range = response.headers.get("Content-Range", "")
+        if response.status == 206 and "/" in content_range and not content_range.endswith("/*"):
+            size = int(content_range.rsplit("/", 1)[1])
+        elif response.headers.get("Content-Length"):
+            size = int(response.headers["Content-Length"])
+        final_url = response.url
+    finally:
+        response.close()
+    protocol = "https" if final_url.startswith("https:") else "http"
+    return RemoteMedia(url=final_url, protocol=protocol, size=size)
+
+
+def open_session(source: MediaSource, options: EngineOptions, gate: CancelGate) -> YoutubeDL:
+    """A yt-dlp instance whose every request first checks the cancel gate."""
+    concurrent = options.concurrent_fragments if source.kind == MediaKind.HLS else 1
+    ydl = YoutubeDL(_base_params(options, concurrent))
+    original_urlopen = ydl.urlopen
+
+    def urlopen_unless_cancelled(request: Any) -> Any:
+        gate.check()
+        return original_urlopen(request)
+
+    ydl.urlopen = urlopen_unless_cancelled  # type: ignore[method-assign]
+
+    def hook(status: dict[str, Any]) -> None:
+        if status.get("status") != "downloading":
+            return
+        total = status.get("total_bytes") or status.get("total_bytes_estimate")
+        gate.report(
+            int(status.get("downloaded_bytes") or 0),
+            int(total) if total else None,
+            status.get("speed"),
+            status.get("eta"),
+        )
+
+    ydl.add_progress_hook(hook)
+    return ydl
+
+
+def transfer(ydl: YoutubeDL, source: MediaSource, remote: RemoteMedia, name: Path, item_id: int | str) -> None:
+    """Download into ``name`` (via ``name.part``); yt-dlp resumes from what is on disk."""
+    info: dict[str, Any] = {
+        "id": str(item_id),
+        "url": remote.url,
+        "ext": "mp4" if remote.protocol != "m3u8_native" else "ts",
+        "protocol": remote.protocol,
+        "http_headers": _headers(source),
+    }
+    if remote.playlist is not None:
+        info["hls_media_playlist_data"] = remote.playlist
+    if not ydl.dl(str(name), info):
+        raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
