@@ -1,1 +1,128 @@
-"""Celery tasks for the schedules area (thin: they call services)."""
+"""Celery tasks for the schedules area (thin: they call services).
+
+Beat starts the scheduled ones through the PeriodicTask rows that
+``apps.configuration.schedules`` keeps in step with the settings. Each can also
+be called directly (``check_new_episodes()``) and is safe to run twice; a run
+that is still going makes the next one skip instead of overlapping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.configuration import notifications, selectors
+
+logger = logging.getLogger(__name__)
+
+RUN_LOCK_SECONDS = 2 * 3600
+
+
+def _service(module: str, name: str) -> Callable[..., Any] | None:
+    """Another app's service function, or None (with a warning) while that app does not provide it yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        logger.warning("scheduled task skipped: %s.%s is not available yet", module, name)
+        return None
+
+
+def _unavailable(module: str, name: str) -> dict[str, Any]:
+    return {"status": "unavailable", "missing": f"{module}.{name}"}
+
+
+def _as_summary(result: Any) -> dict[str, Any]:
+    """The library's check returns {"new_episodes": int, "queued": int, "series": [titles]}; a bare count works too."""
+    if isinstance(result, dict):
+        return result
+    if isinstance(result, int):
+        return {"new_episodes": result}
+    return {"new_episodes": 0, "result": result}
+
+
+@contextlib.contextmanager
+def _single_run(name: str) -> Iterator[bool]:
+    """True when this run holds the cluster-wide lock for ``name`` (released at the end)."""
+    key = f"schedules:running:{name}"
+    try:
+        acquired = bool(cache.add(key, timezone.now().isoformat(), timeout=RUN_LOCK_SECONDS))
+    except Exception as exc:  # no Redis: run anyway rather than never
+        logger.warning("schedule lock unavailable for %s: %s", name, exc)
+        yield True
+        return
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(key)
+
+
+@shared_task(name="workers.schedules.check_new_episodes", queue="maintenance")
+def check_new_episodes() -> dict[str, Any]:
+    """Look for new episodes of monitored series; queue them when the owner turned auto-queue on."""
+    module, name = "apps.library.services", "check_for_new_episodes"
+    check = _service(module, name)
+    if check is None:
+        return _unavailable(module, name)
+    with _single_run("check_new_episodes") as acquired:
+        if not acquired:
+            return {"status": "skipped", "reason": "a previous check is still running"}
+        auto_queue = selectors.auto_queue_new_episodes()
+        result = _as_summary(check(auto_queue=auto_queue))
+    found = int(result.get("new_episodes", 0))
+    if found:
+        queued = int(result.get("queued", 0))
+        series = ", ".join(result.get("series", [])[:10])
+        body = f"{found} new episode(s)" + (f" of {series}" if series else "") + "."
+        if queued:
+            body += f" {queued} added to the download queue."
+        notifications.notify(notifications.NEW_EPISODES, "Aniworld: new episodes", body)
+    return {"status": "ok", "auto_queue": auto_queue, **result}
+
+
+@shared_task(name="workers.schedules.rescan_library", queue="maintenance")
+def rescan_library() -> dict[str, Any]:
+    """Nightly: rescan the library folder."""
+    module, name = "apps.library.services", "rescan_library"
+    rescan = _service(module, name)
+    if rescan is None:
+        return _unavailable(module, name)
+    with _single_run("rescan_library") as acquired:
+        if not acquired:
+            return {"status": "skipped", "reason": "a previous rescan is still running"}
+        result = rescan()
+    return {"status": "ok", "result": result}
+
+
+@shared_task(name="workers.schedules.prune_history", queue="maintenance")
+def prune_history() -> dict[str, Any]:
+    """Delete finished queue items older than the configured retention (0 days = keep forever)."""
+    days = selectors.history_retention_days()
+    if days <= 0:
+        return {"status": "disabled"}
+    module, name = "apps.queue.services", "prune_history"
+    prune = _service(module, name)
+    if prune is None:
+        return _unavailable(module, name)
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = prune(older_than=cutoff)
+    logger.info("queue history pruned: %s item(s) finished before %s", deleted, cutoff.isoformat())
+    return {"status": "ok", "deleted": deleted, "older_than": cutoff.isoformat()}
+
+
+@shared_task(name="workers.schedules.send_notification", queue="maintenance")
+def send_notification(event: str, title: str, body: str) -> bool:
+    return notifications.send_notification_now(event, title, body)
+
+
+@shared_task(name="workers.schedules.refresh_media_servers", queue="maintenance")
+def refresh_media_servers() -> list[dict[str, Any]]:
+    return notifications.refresh_media_servers_now()

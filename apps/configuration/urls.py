@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401  (filled in by this app's issue)
+"""API routes, mounted under /api/ by aniworld_site/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.configuration import views
+
+urlpatterns = [
+    path("config", views.ConfigView.as_view(), name="config"),
+    path("config/validate", views.ConfigValidateView.as_view(), name="config-validate"),
+    path("config/history", views.ConfigHistoryView.as_view(), name="config-history"),
+    path("setup", views.SetupView.as_view(), name="config-setup"),
+]

@@ -1,0 +1,87 @@
+"""Default values and the fixed vocabularies the owner's settings are checked against.
+
+Kept free of model imports so validation, selectors and migrations can all use it.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from apps.catalog.types import Language, Site
+
+SETTINGS_ROW_ID = 1
+
+DEFAULT_MAX_CONCURRENT_DOWNLOADS = 2
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_RETRY_BACKOFF_SECONDS = 60
+MAX_RETRY_BACKOFF_SECONDS = 6 * 3600  # one retry never waits longer than this
+
+DEFAULT_LANGUAGE_PREFERENCE = (Language.GERMAN_DUB.value, Language.GERMAN_SUB.value, Language.ENGLISH_SUB.value)
+
+# The hosters Aniworld knows by name (CATALOG.md); the canonical spelling is the one stored.
+KNOWN_HOSTERS = (
+    "VOE",
+    "Filemoon",
+    "Vidmoly",
+    "Vidoza",
+    "Doodstream",
+    "SpeedFiles",
+    "Streamtape",
+    "Luluvdo",
+    "LoadX",
+)
+DEFAULT_HOSTER_PREFERENCE = ("VOE", "Filemoon", "Vidmoly", "Vidoza", "Doodstream")
+
+# DESIGN.md "Files on disk"; the downloader appends the container extension (.mkv / .mp4).
+DEFAULT_NAMING_TEMPLATE = (
+    "{series_title} ({year})/Season {season:02d}/{series_title} - S{season:02d}E{episode:02d} - {episode_title}"
+)
+NAMING_PLACEHOLDERS = ("series_title", "year", "season", "episode", "episode_title", "language")
+NAMING_REQUIRED_PLACEHOLDERS = ("season", "episode")
+NAMING_SAMPLE = {
+    "series_title": "Attack on Titan",
+    "year": 2013,
+    "season": 1,
+    "episode": 3,
+    "episode_title": "A Dim Light Amid Despair",
+    "language": Language.GERMAN_DUB.value,
+}
+
+DEFAULT_PROVIDER_URLS = {Site.ANIWORLD.value: "https://aniworld.to", Site.STO.value: "https://s.to"}
+# Requests per second per catalog site: polite, since both sites block eager clients (CATALOG.md).
+DEFAULT_REQUEST_RATES = {Site.ANIWORLD.value: 1.0, Site.STO.value: 0.5}
+MAX_REQUEST_RATE = 50.0
+
+DEFAULT_CHECK_NEW_EPISODES_HOURS = 12
+MAX_CHECK_NEW_EPISODES_HOURS = 24 * 7
+DEFAULT_NIGHTLY_RESCAN_TIME = time(3, 30)
+DEFAULT_HISTORY_RETENTION_DAYS = 30
+MAX_HISTORY_RETENTION_DAYS = 3650
+
+NOTIFICATION_EVENTS = ("download_complete", "download_failed", "new_episodes")
+
+SECRET_MASK = "********"  # noqa: S105  (the placeholder shown instead of a secret)
+
+
+def default_language_preference() -> list[str]:
+    return list(DEFAULT_LANGUAGE_PREFERENCE)
+
+
+def default_hoster_preference() -> list[str]:
+    return list(DEFAULT_HOSTER_PREFERENCE)
+
+
+def default_provider_urls() -> dict[str, str]:
+    return dict(DEFAULT_PROVIDER_URLS)
+
+
+def default_request_rates() -> dict[str, float]:
+    return dict(DEFAULT_REQUEST_RATES)
+
+
+def default_notification_events() -> list[str]:
+    return list(NOTIFICATION_EVENTS)
+
+
+def default_notification_urls() -> list[str]:
+    return []

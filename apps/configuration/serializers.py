@@ -1,0 +1,100 @@
+"""Shapes of the configuration API for the OpenAPI schema.
+
+Validation itself lives in :mod:`apps.configuration.validation` (it must see
+every field at once and the stored settings); these serializers document.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.catalog.types import Language
+from apps.configuration import defaults
+
+LANGUAGE_CHOICES = [language.value for language in Language]
+
+
+class SiteUrlsSerializer(serializers.Serializer):
+    aniworld = serializers.URLField(required=False, help_text="Base URL of aniworld.to (anime).")
+    sto = serializers.URLField(required=False, help_text="Base URL of s.to (series).")
+
+
+class SiteRatesSerializer(serializers.Serializer):
+    aniworld = serializers.FloatField(required=False, min_value=0.01, help_text="Requests per second.")
+    sto = serializers.FloatField(required=False, min_value=0.01, help_text="Requests per second.")
+
+
+class ConfigUpdateSerializer(serializers.Serializer):
+    """Any subset of the settings; fields left out stay as they are."""
+
+    library_path = serializers.CharField(required=False, help_text="Absolute path of the library folder.")
+    max_concurrent_downloads = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    max_retries = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    retry_backoff_seconds = serializers.IntegerField(
+        required=False, min_value=1, help_text="Wait before the first retry; doubles on each further retry."
+    )
+    language_preference = serializers.ListField(
+        child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), required=False, help_text="Most wanted first."
+    )
+    hoster_preference = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(defaults.KNOWN_HOSTERS)), required=False
+    )
+    naming_template = serializers.CharField(
+        required=False,
+        help_text="Placeholders: " + " ".join(f"{{{name}}}" for name in defaults.NAMING_PLACEHOLDERS),
+    )
+    provider_urls = SiteUrlsSerializer(required=False)
+    request_rates = SiteRatesSerializer(required=False)
+    check_new_episodes_hours = serializers.IntegerField(required=False, min_value=0, help_text="0 = never.")
+    auto_queue_new_episodes = serializers.BooleanField(required=False)
+    nightly_rescan_enabled = serializers.BooleanField(required=False)
+    nightly_rescan_time = serializers.CharField(required=False, help_text="HH:MM, server time zone.")
+    history_retention_days = serializers.IntegerField(required=False, min_value=0, help_text="0 = keep forever.")
+    speed_limit_bytes = serializers.IntegerField(required=False, min_value=0, help_text="Bytes/s; 0 = unlimited.")
+    notification_urls = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Apprise URLs; shown masked."
+    )
+    notification_events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(defaults.NOTIFICATION_EVENTS)), required=False
+    )
+    jellyfin_url = serializers.CharField(required=False, allow_blank=True, help_text="Jellyfin or Emby base URL.")
+    jellyfin_api_key = serializers.CharField(
+        required=False, allow_blank=True, help_text=f"Shown as {defaults.SECRET_MASK}; send that back to keep it."
+    )
+    plex_url = serializers.CharField(required=False, allow_blank=True)
+    plex_token = serializers.CharField(
+        required=False, allow_blank=True, help_text=f"Shown as {defaults.SECRET_MASK}; send that back to keep it."
+    )
+    plex_section_id = serializers.CharField(required=False, allow_blank=True, help_text="Empty = all sections.")
+
+
+class ConfigSerializer(ConfigUpdateSerializer):
+    setup_completed = serializers.BooleanField(read_only=True)
+    revision = serializers.IntegerField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class LiveCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+    data = serializers.DictField()
+
+
+class ValidationReportSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="True when every field is valid and every live check passed.")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    checks = serializers.DictField(child=LiveCheckSerializer())
+
+
+class SetupSerializer(serializers.Serializer):
+    library_path = serializers.CharField(help_text="Absolute path; created when missing.")
+    language_preference = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGE_CHOICES))
+
+
+class SettingsChangeSerializer(serializers.Serializer):
+    changed_at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    field = serializers.CharField()
+    old_value = serializers.JSONField()
+    new_value = serializers.JSONField()
+    revision = serializers.IntegerField()
