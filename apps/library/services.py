@@ -11,14 +11,30 @@ Queue contract (stable):
 
 from __future__ import annotations
 
+import logging
+import os
+import time
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from apps.catalog.types import Language
+from apps.catalog import services as catalog
+from apps.catalog.types import CatalogError, EpisodeInfo, Language, SeriesDetails, Site
 from apps.configuration.selectors import library_root
 from apps.library import naming, selectors
-from apps.library.models import Episode, EpisodeState, UnmatchedFile
+from apps.library.models import Episode, EpisodeState, ScanRun, Season, Series, UnmatchedFile
+from apps.library.scanner import LibraryScanner, ProgressCallback
+
+logger = logging.getLogger(__name__)
 
 
 def _episode_with_series(episode_id: int) -> Episode:
@@ -110,11 +126,14 @@ def mark_episode_present(
     return episode
 
 
-def restore_episode_state(episode_id: int) -> Episode:
-    """After a failed or cancelled download: ``present`` if its file still exists, else ``missing``."""
+def restore_episode_state(episode_id: int, *, unignore: bool = False) -> Episode:
+    """After a failed or cancelled download: ``present`` if its file still exists, else ``missing``.
+
+    Ignored episodes stay ignored unless ``unignore`` is set.
+    """
     with transaction.atomic():
         episode = Episode.objects.select_for_update().get(pk=episode_id)
-        if episode.state == EpisodeState.IGNORED:
+        if episode.state == EpisodeState.IGNORED and not unignore:
             return episode
         has_file = bool(episode.file_path) and (library_root() / episode.file_path).is_file()
         if not has_file:
@@ -122,3 +141,341 @@ def restore_episode_state(episode_id: int) -> Episode:
         episode.state = EpisodeState.PRESENT if has_file else EpisodeState.MISSING
         episode.save(update_fields=["file_path", "file_size", "file_language", "state", "updated_at"])
     return episode
+
+
+# --- scanning --------------------------------------------------------------------------------
+SCAN_LOCK_KEY = "library:scan:lock"
+SCAN_LOCK_SECONDS = 15 * 60  # renewed while the scan reports progress; a killed scan frees it after this
+_LOCK_RENEW_SECONDS = 30
+
+
+class ScanAlreadyRunning(Exception):
+    """Another scan holds the cluster-wide lock."""
+
+
+def is_scan_running() -> bool:
+    return cache.get(SCAN_LOCK_KEY) is not None
+
+
+@contextmanager
+def scan_lock(owner: str = "") -> Iterator[Callable[[], None]]:
+    """Hold the cluster-wide scan lock (Redis ``SET NX`` with expiry); yields a function that renews it."""
+    token = f"{owner or 'scan'}:{uuid.uuid4().hex}"
+    if not cache.add(SCAN_LOCK_KEY, token, timeout=SCAN_LOCK_SECONDS):
+        raise ScanAlreadyRunning("A library scan is already running.")
+
+    def renew() -> None:
+        if cache.get(SCAN_LOCK_KEY) == token:
+            cache.touch(SCAN_LOCK_KEY, SCAN_LOCK_SECONDS)
+
+    try:
+        yield renew
+    finally:
+        if cache.get(SCAN_LOCK_KEY) == token:
+            cache.delete(SCAN_LOCK_KEY)
+
+
+MAX_STORED_PROBLEMS = 1000
+
+
+def scan_library(*, full: bool = False, progress: ProgressCallback | None = None, task_id: str = "") -> ScanRun:
+    """Scan the library once (one scan at a time, cluster-wide); raises :class:`ScanAlreadyRunning`.
+
+    ``progress`` receives dicts like ``{"phase": "scanning", "current": "<folder>",
+    "directories_visited": …, "files_seen": …}`` a few times a second, then ``{"phase": "finished", …}``.
+    """
+    with scan_lock(task_id) as renew_lock:
+        run = ScanRun.objects.create(task_id=task_id, full=full)
+        last_renewal = time.monotonic()
+
+        def on_progress(event: dict) -> None:
+            nonlocal last_renewal
+            if time.monotonic() - last_renewal > _LOCK_RENEW_SECONDS:
+                renew_lock()
+                last_renewal = time.monotonic()
+            if progress is not None:
+                progress({"scan_id": run.pk, **event})
+
+        scanner = LibraryScanner(library_root(), full=full, progress=on_progress, template=selectors.naming_template())
+        try:
+            report = scanner.run()
+        except Exception as exc:
+            run.status, run.error, run.finished_at = ScanRun.Status.FAILED, str(exc)[:2000], timezone.now()
+            run.problems = scanner.report.problems[:MAX_STORED_PROBLEMS]
+            run.save(update_fields=["status", "error", "finished_at", "problems"])
+            raise
+        run.status, run.finished_at = ScanRun.Status.FINISHED, timezone.now()
+        run.stats = report.as_dict()
+        run.problems = report.problems[:MAX_STORED_PROBLEMS]
+        run.save(update_fields=["status", "finished_at", "stats", "problems"])
+    return run
+
+
+def start_scan(*, full: bool = False) -> str:
+    """Queue a scan on the ``maintenance`` Celery queue (after the transaction commits); returns its task id."""
+    from workers.library import scan_library_task
+
+    if is_scan_running():
+        raise ScanAlreadyRunning("A library scan is already running.")
+    task_id = str(uuid.uuid4())
+    transaction.on_commit(lambda: scan_library_task.apply_async(kwargs={"full": full}, task_id=task_id))
+    return task_id
+
+
+# --- catalog: refresh and add ------------------------------------------------------------------
+CATALOG_REFRESH_MAX_AGE = timedelta(hours=6)
+MAX_COVER_BYTES = 10 * 1024 * 1024
+_IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
+
+
+class SeriesAlreadyExists(Exception):
+    def __init__(self, series: Series):
+        super().__init__(f"'{series.title}' is already in the library.")
+        self.series = series
+
+
+class QueueUnavailable(Exception):
+    """The download queue (apps.queue) does not offer enqueue_episodes yet."""
+
+
+class UnknownEpisodes(Exception):
+    def __init__(self, episode_ids: list[int]):
+        super().__init__(f"These episodes do not belong to this series: {episode_ids}")
+        self.episode_ids = episode_ids
+
+
+def clean_text(value: str | None, max_length: int | None = None) -> str:
+    """Catalog text made storable: no NUL or other control characters (newlines kept), trimmed."""
+    text = "".join(char for char in str(value or "") if char in "\n\t" or unicodedata.category(char) != "Cc").strip()
+    return text[:max_length] if max_length else text
+
+
+def _sane_year(year: int | None) -> int | None:
+    return year if isinstance(year, int) and 1900 <= year <= 2200 else None
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    details: SeriesDetails
+    episodes: dict[int, list[EpisodeInfo]]
+
+
+def fetch_catalog_snapshot(site: Site | str, slug: str) -> CatalogSnapshot:
+    """Series details and every season's episode list (season 0 when the site has films/specials)."""
+    details = catalog.fetch_series(Site(site), slug)
+    season_numbers = set(details.seasons) | ({0} if details.has_films else set())
+    episodes = {number: catalog.fetch_episodes(Site(site), slug, number) for number in sorted(season_numbers)}
+    return CatalogSnapshot(details, episodes)
+
+
+def _apply_details(series: Series, details: SeriesDetails) -> None:
+    series.title = clean_text(details.title, 500) or series.title or details.slug
+    series.alternative_titles = [clean_text(title, 500) for title in details.alternative_titles if clean_text(title)]
+    series.year = _sane_year(details.year_start) or series.year
+    series.description = clean_text(details.description)
+    series.genres = [clean_text(genre, 100) for genre in details.genres if clean_text(genre)]
+    series.imdb_id = clean_text(details.imdb_id, 32)
+    series.external_ids = {
+        key: value
+        for key, value in {
+            "imdb": series.imdb_id or None,
+            "fsk": details.fsk,
+            "rating": details.rating,
+            "year_end": _sane_year(details.year_end),
+            "url": details.url,
+        }.items()
+        if value not in (None, "")
+    }
+    series.cover_url = clean_text(details.cover_url, 1000)
+
+
+def _apply_episode_lists(series: Series, episode_lists: dict[int, list[EpisodeInfo]]) -> dict[str, int]:
+    """Create/update seasons and episodes from the catalog; episodes the site dropped are kept."""
+    created = updated = 0
+    seasons = {season.number: season for season in series.seasons.all()}
+    for number in episode_lists:
+        if number not in seasons:
+            seasons[number] = Season.objects.create(series=series, number=number)
+    existing = {
+        (episode.season.number, episode.number): episode
+        for episode in Episode.objects.filter(season__series=series).select_related("season")
+    }
+    new_episodes, changed = [], []
+    for season_number, infos in episode_lists.items():
+        for info in infos:
+            if info.number < 0:
+                continue
+            fields = {
+                "title_de": clean_text(info.title_de, 500),
+                "title_en": clean_text(info.title_en, 500),
+                "languages_available": [Language(language).value for language in info.languages],
+            }
+            episode = existing.get((season_number, info.number))
+            if episode is None:
+                new_episodes.append(Episode(season=seasons[season_number], number=info.number, **fields))
+                existing[(season_number, info.number)] = new_episodes[-1]
+            elif any(getattr(episode, name) != value for name, value in fields.items()):
+                for name, value in fields.items():
+                    setattr(episode, name, value)
+                changed.append(episode)
+    if new_episodes:
+        Episode.objects.bulk_create(new_episodes, batch_size=500)
+        created = len(new_episodes)
+    if changed:
+        now = timezone.now()
+        for episode in changed:
+            episode.updated_at = now
+        Episode.objects.bulk_update(changed, ["title_de", "title_en", "languages_available", "updated_at"], 500)
+        updated = len(changed)
+    return {"seasons": len(episode_lists), "episodes_created": created, "episodes_updated": updated}
+
+
+def refresh_series(series: Series, *, max_age: timedelta | None = None) -> dict[str, Any]:
+    """Refresh metadata and episode lists from the catalog (raises CatalogError subclasses).
+
+    With ``max_age``, a series refreshed more recently than that is left alone
+    (the stored episode lists are the cache of the catalog).
+    """
+    if max_age is not None and series.last_refreshed and timezone.now() - series.last_refreshed < max_age:
+        return {"refreshed": False, "reason": "fresh enough", "last_refreshed": series.last_refreshed}
+    snapshot = fetch_catalog_snapshot(series.site, series.slug)
+    cover_changed = snapshot.details.cover_url and snapshot.details.cover_url != series.cover_url
+    with transaction.atomic():
+        series = Series.objects.select_for_update().get(pk=series.pk)
+        _apply_details(series, snapshot.details)
+        series.last_refreshed = timezone.now()
+        series.save()
+        counts = _apply_episode_lists(series, snapshot.episodes)
+    if cover_changed or (series.cover_url and not _cover_exists(series)):
+        store_cover(series)
+    return {"refreshed": True, **counts, "last_refreshed": series.last_refreshed}
+
+
+def _unique_folder(name: str, site: str, slug: str) -> str:
+    if not Series.objects.filter(folder=name).exists():
+        return name
+    return naming.sanitize_component(f"{name} [{site}-{slug}]")
+
+
+def add_series(site: Site | str, slug: str, *, folder: str | None = None) -> Series:
+    """Add a series from the catalog: record, seasons, episodes, its folder and cover.
+
+    Raises :class:`SeriesAlreadyExists`, catalog errors, or
+    :class:`apps.library.naming.UnsafePathError` if the folder cannot be made safely.
+    """
+    site = Site(site)
+    existing = Series.objects.filter(site=site, slug=slug).first()
+    if existing is not None:
+        raise SeriesAlreadyExists(existing)
+    snapshot = fetch_catalog_snapshot(site, slug)
+    details = snapshot.details
+    title = clean_text(details.title, 500) or slug
+    year = _sane_year(details.year_start)
+    folder = folder or _unique_folder(
+        naming.series_folder_name(selectors.naming_template(), title, year, site=site.value, slug=slug),
+        site.value,
+        slug,
+    )
+    folder_path = naming.resolve_inside(library_root(), folder)
+    try:
+        with transaction.atomic():
+            series = Series(site=site, slug=slug, folder=folder, monitored=True)
+            _apply_details(series, details)
+            series.last_refreshed = timezone.now()
+            series.save()
+            _apply_episode_lists(series, snapshot.episodes)
+            folder_path.mkdir(parents=True, exist_ok=True)
+    except IntegrityError:
+        existing = Series.objects.filter(site=site, slug=slug).first()
+        if existing is not None:
+            raise SeriesAlreadyExists(existing) from None
+        raise
+    if series.cover_url:
+        store_cover(series)
+    return series
+
+
+def _cover_exists(series: Series) -> bool:
+    return bool(series.cover) and (library_root() / series.cover).is_file()
+
+
+def store_cover(series: Series) -> bool:
+    """Download the cover into the series folder as ``poster.<ext>`` (media servers pick it up).
+
+    A cover is a nicety: failures are logged, never raised.
+    """
+    if not series.cover_url or not series.folder:
+        return False
+    try:
+        data, _content_type = catalog.download_cover(series.cover_url)
+    except (CatalogError, NotImplementedError, OSError) as exc:
+        logger.warning("cover of %s not stored: %s", series, exc)
+        return False
+    extension = next((ext for signature, ext in _IMAGE_SIGNATURES if data.startswith(signature)), None)
+    if extension is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        extension = "webp"
+    if extension is None or len(data) > MAX_COVER_BYTES:
+        logger.warning("cover of %s not stored: not a JPEG/PNG/GIF/WebP image of at most 10 MB", series)
+        return False
+    relative = f"{series.folder}/poster.{extension}"
+    try:
+        target = naming.resolve_inside(library_root(), relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except (OSError, naming.UnsafePathError) as exc:
+        logger.warning("cover of %s not stored: %s", series, exc)
+        return False
+    Series.objects.filter(pk=series.pk).update(cover=relative)
+    series.cover = relative
+    return True
+
+
+def cover_file(series: Series) -> Path | None:
+    """The stored cover's absolute path, if it exists inside the library."""
+    if not series.cover:
+        return None
+    try:
+        path = naming.resolve_inside(library_root(), series.cover)
+    except naming.UnsafePathError:
+        return None
+    return path if path.is_file() else None
+
+
+# --- downloads (through the queue) --------------------------------------------------------------
+def episodes_to_download(series: Series, episode_ids: list[int] | None, *, all_missing: bool = False) -> list[int]:
+    """Validated episode ids: the chosen ones (all must belong to ``series``) or every missing one."""
+    if all_missing:
+        return list(
+            Episode.objects.filter(season__series=series, state=EpisodeState.MISSING)
+            .order_by("season__number", "number")
+            .values_list("id", flat=True)
+        )
+    wanted = list(dict.fromkeys(episode_ids or []))
+    found = set(Episode.objects.filter(season__series=series, pk__in=wanted).values_list("id", flat=True))
+    unknown = [episode_id for episode_id in wanted if episode_id not in found]
+    if unknown:
+        raise UnknownEpisodes(unknown)
+    return wanted
+
+
+def queue_episodes(episode_ids: list[int], priority: str) -> dict[str, Any]:
+    """Hand episodes to the download queue; raises :class:`QueueUnavailable` until apps.queue provides it."""
+    try:
+        from apps.queue.services import enqueue_episodes
+    except ImportError as exc:
+        raise QueueUnavailable("The download queue is not available yet.") from exc
+    return enqueue_episodes(episode_ids, priority)
+
+
+def set_episodes_ignored(episode_ids: list[int], ignored: bool = True) -> int:
+    """Mark episodes ignored (never counted missing), or undo it (back to present/missing)."""
+    count = 0
+    for episode_id in episode_ids:
+        if ignored:
+            set_episode_state(episode_id, EpisodeState.IGNORED)
+        else:
+            restore_episode_state(episode_id, unignore=True)
+        count += 1
+    return count
