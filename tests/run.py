@@ -3,6 +3,7 @@
 Phase 1 runs unit and API tests in parallel (pytest-xdist); phase 2 runs the
 tests that start real processes (daphne, Celery, Redis, Chromium). A phase
 that collects nothing (pytest exit 5) is reported, not treated as a failure.
+The last line adds both phases up: ``tests: N passed, N failed, N skipped``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
 
 from tests.services import choose_services
 
@@ -20,19 +25,42 @@ PHASES = [
 ]
 
 
+def count_outcomes(junit_xml: Path) -> Counter:
+    counts: Counter = Counter()
+    if not junit_xml.exists():
+        return counts
+    for case in ET.parse(junit_xml).getroot().iter("testcase"):  # noqa: S314  (pytest wrote it just now)
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error"):
+                outcome = "failed"
+            elif child.tag == "skipped":
+                outcome = "skipped"
+        counts[outcome] += 1
+    return counts
+
+
 def main(extra: list[str]) -> int:
     print("== Aniworld test run")
     for line in choose_services():
         print(f"   {line}")
     failed = False
-    for title, args in PHASES:
-        print(f"\n== {title}", flush=True)
-        code = subprocess.call([sys.executable, "-m", "pytest", *args, *extra], env=os.environ.copy())
-        if code == NO_TESTS_COLLECTED:
-            print(f"   ({title}: no tests collected)")
-        elif code != 0:
-            failed = True
+    totals: Counter = Counter()
+    with tempfile.TemporaryDirectory(prefix="aniworld-junit-") as junit_dir:
+        for index, (title, args) in enumerate(PHASES):
+            print(f"\n== {title}", flush=True)
+            junit = Path(junit_dir) / f"phase{index}.xml"
+            command = [sys.executable, "-m", "pytest", *args, f"--junitxml={junit}", *extra]
+            code = subprocess.call(command, env=os.environ.copy())
+            if code == NO_TESTS_COLLECTED:
+                print(f"   ({title}: no tests collected)")
+            elif code != 0:
+                failed = True
+            totals += count_outcomes(junit)
+    if failed and not totals["failed"]:
+        totals["failed"] += 1  # a phase crashed before reporting its tests
     print("\n== result:", "FAILED" if failed else "passed")
+    print(f"tests: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
     return 1 if failed else 0
 
 
