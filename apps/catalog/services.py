@@ -1,40 +1,202 @@
-"""What the rest of Aniworld calls to use the catalog sites (filled in by the Catalog issue).
+"""What the rest of Aniworld calls to use the catalog sites.
 
 Every function raises a subclass of :class:`apps.catalog.types.CatalogError`
-with a message that names the site, the step and what to do.
+with a message that names the site, the step and what to do:
+``SiteBlocking`` (wait until ``retry_at``), ``SiteUnavailable`` (try later),
+``NotFoundOnSite`` / ``LayoutChanged`` (permanent), ``HosterError`` (try the
+next hoster or language), ``HosterRefused`` (that link is never fetched).
 """
 
 from __future__ import annotations
 
-from apps.catalog.types import EpisodeInfo, EpisodeSources, HosterLink, MediaSource, SearchResult, SeriesDetails, Site
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from apps.catalog import conf, resolvers
+from apps.catalog.http import get_client, reset_client
+from apps.catalog.providers import PROVIDERS, provider_for
+from apps.catalog.providers.base import SLUG
+from apps.catalog.safety import is_allow_listed
+from apps.catalog.types import (
+    CatalogError,
+    EpisodeInfo,
+    EpisodeSources,
+    HosterError,
+    HosterLink,
+    HosterRefused,
+    LayoutChanged,
+    MediaSource,
+    NotFoundOnSite,
+    SearchResult,
+    SeriesDetails,
+    Site,
+    SiteBlocking,
+    SiteUnavailable,
+)
+
+MAX_CATALOG_REDIRECTS = 3
+MAX_COVER_BYTES = 5 * 1024 * 1024
+REFERENCE = re.compile(rf"(?P<site>aniworld|sto)\s*:\s*(?P<slug>{SLUG})", re.IGNORECASE)
+
+
+@dataclass
+class SearchOutcome:
+    """Results of searching several sites; a site that failed is in ``failures`` instead."""
+
+    results: list[SearchResult] = field(default_factory=list)
+    failures: dict[Site, CatalogError] = field(default_factory=dict)
+
+
+def _relevance(query: str, result: SearchResult) -> int:
+    wanted, title = query.casefold().strip(), result.title.casefold()
+    if title == wanted:
+        return 0
+    if title.startswith(wanted):
+        return 1
+    return 2 if wanted in title else 3
+
+
+def search_sites(query: str, sites: Iterable[Site] | None = None) -> SearchOutcome:
+    """Search the given sites (all by default) in parallel; one site failing does not hide the others."""
+    chosen = [Site(site) for site in (sites or list(Site))]
+    outcome = SearchOutcome()
+    with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="catalog-search") as pool:
+        futures = {site: pool.submit(provider_for(site).search, query) for site in chosen}
+    site_order = {site: index for index, site in enumerate(chosen)}
+    found: list[tuple[int, int, int, SearchResult]] = []
+    for site, future in futures.items():
+        try:
+            results = future.result()
+        except CatalogError as exc:
+            outcome.failures[site] = exc
+            continue
+        found.extend((_relevance(query, r), site_order[site], i, r) for i, r in enumerate(results))
+    outcome.results = [entry[-1] for entry in sorted(found, key=lambda entry: entry[:3])]
+    return outcome
 
 
 def search(query: str, site: Site | None = None) -> list[SearchResult]:
-    raise NotImplementedError
+    outcome = search_sites(query, [site] if site else None)
+    if not outcome.results and outcome.failures:
+        failures = list(outcome.failures.values())
+        raise next((f for f in failures if isinstance(f, SiteBlocking)), failures[0])
+    return outcome.results
 
 
 def fetch_series(site: Site, slug: str) -> SeriesDetails:
-    raise NotImplementedError
+    return provider_for(site).series(slug)
 
 
 def fetch_episodes(site: Site, slug: str, season: int) -> list[EpisodeInfo]:
-    raise NotImplementedError
+    return provider_for(site).episodes(slug, season)
 
 
 def fetch_episode_sources(site: Site, slug: str, season: int, number: int) -> EpisodeSources:
-    raise NotImplementedError
+    return provider_for(site).episode_sources(slug, season, number)
+
+
+def _site_of(url: str) -> Site | None:
+    return next((site for site, provider in PROVIDERS.items() if provider.owns_url(url)), None)
+
+
+def follow_catalog_redirect(link: HosterLink) -> str:
+    """The hoster embed URL behind a catalog ``/redirect/<id>`` link (one request on the catalog site)."""
+    site = _site_of(link.redirect_url)
+    if site is None:
+        raise HosterRefused(f"refused to fetch {link.redirect_url}: the redirect link is not on a catalog site")
+    label = PROVIDERS[site].label
+    url = link.redirect_url
+    for _hop in range(MAX_CATALOG_REDIRECTS):
+        page = get_client().fetch(url, bucket=site.value, follow_redirects=False, strict_blocking=True, label=label)
+        if page.status in (404, 410):
+            raise HosterError(f"{link.hoster}: catalog redirect: {label} no longer has this link ({url})")
+        if not page.is_redirect:
+            raise LayoutChanged(
+                f"site layout changed: {label} answered HTTP {page.status} without a redirect for {url}"
+            )
+        url = page.location or url
+        if _site_of(url) != site:
+            return url
+    raise HosterError(f"{link.hoster}: catalog redirect: {label} redirected more than {MAX_CATALOG_REDIRECTS} times")
 
 
 def resolve_media(link: HosterLink) -> MediaSource:
     """Follow the catalog redirect to the hoster embed page and resolve it to a media URL."""
-    raise NotImplementedError
+    if resolvers.resolver_by_name(link.hoster) is None:
+        raise HosterError(
+            f"{link.hoster}: not supported (supported hosters: {', '.join(resolvers.supported_hosters())})"
+        )
+    embed_url = follow_catalog_redirect(link)
+    return resolvers.resolve_embed(embed_url, link.hoster)
+
+
+def resolve_best_media(
+    sources: EpisodeSources, languages: Iterable[str] | None = None
+) -> tuple[HosterLink, MediaSource]:
+    """Try the episode's hosters in preference order until one resolves.
+
+    ``languages`` (Language values, most wanted first) filters and orders the links.
+    SiteBlocking stops at once (every link goes through the catalog redirect);
+    otherwise a HosterError lists what each hoster said.
+    """
+    links = resolvers.order_links(sources.hosters, languages)
+    if not links:
+        wanted = ", ".join(str(language) for language in languages or []) or "any language"
+        raise NotFoundOnSite(
+            f"no hoster for {sources.episode.url} in {wanted} (available: "
+            f"{', '.join(str(language) for language in sources.languages) or 'none'})"
+        )
+    reasons: list[str] = []
+    for link in links:
+        try:
+            return link, resolve_media(link)
+        except (HosterError, HosterRefused, LayoutChanged, SiteUnavailable) as exc:
+            reasons.append(f"{link.hoster} ({link.language.label}): {exc}")
+    raise HosterError("no hoster worked: " + "; ".join(reasons))
 
 
 def download_cover(url: str) -> tuple[bytes, str]:
     """Fetch a cover image from the catalog site; returns (bytes, content type)."""
-    raise NotImplementedError
+    site = _site_of(url)
+    if site is None and not is_allow_listed(url):
+        raise HosterRefused(f"refused to fetch the cover {url}: it is not on a configured catalog site")
+    bucket = (site or Site.ANIWORLD).value
+    page = get_client().fetch(url, bucket=bucket, label=f"{bucket} cover")
+    if page.status == 404:
+        raise NotFoundOnSite(f"the cover {url} does not exist (HTTP 404)")
+    if page.status != 200:
+        raise SiteUnavailable(f"the cover {url} answered HTTP {page.status}")
+    content_type = page.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not content_type.startswith("image/"):
+        raise LayoutChanged(f"site layout changed: the cover {url} is {content_type or 'untyped'}, not an image")
+    if len(page.body) > MAX_COVER_BYTES:
+        raise SiteUnavailable(f"the cover {url} is larger than {MAX_COVER_BYTES} bytes")
+    return page.body, content_type
 
 
 def parse_series_reference(value: str) -> tuple[Site, str]:
     """Accept a catalog URL or "site:slug" and return (site, slug); raise ValueError when neither."""
-    raise NotImplementedError
+    text = (value or "").strip()
+    match = REFERENCE.fullmatch(text)
+    if match:
+        return Site(match.group("site").lower()), match.group("slug")
+    if text.lower().startswith(("http://", "https://")):
+        for site, provider in PROVIDERS.items():
+            slug = provider.slug_from_url(text)
+            if slug:
+                return site, slug
+    raise ValueError(
+        f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/stream/<slug>) "
+        "nor 'aniworld:<slug>' / 'sto:<slug>'"
+    )
+
+
+def site_base_url(site: Site) -> str:
+    return conf.site_base_url(site)
+
+
+def reset() -> None:
+    """Forget cookies, connections and rate state (tests; after the owner changes catalog settings)."""
+    reset_client()

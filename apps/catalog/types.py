@@ -137,3 +137,7 @@ class HosterRefused(CatalogError):
     """A URL that no resolver claims, or that points at a private address: never fetched."""
 
     permanent = True
+
+
+class SiteUnavailable(CatalogError):
+    """The site or hoster did not answer usefully (timeouts, 5xx) even after retries; try again later."""

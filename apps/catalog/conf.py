@@ -1,0 +1,118 @@
+"""Catalog settings: site base URLs, hoster order, request rate, retry timing, allow-listed hosts.
+
+Each value comes from, in order:
+
+1. the environment (``ANIWORLD_ANIWORLD_URL``, ``ANIWORLD_STO_URL``,
+   ``ANIWORLD_HOSTER_ORDER``, ``ANIWORLD_CATALOG_REQUESTS_PER_SECOND``,
+   ``ANIWORLD_CATALOG_RETRY_DELAY``, ``ANIWORLD_CATALOG_BLOCK_COOLDOWN``,
+   ``ANIWORLD_CATALOG_ALLOWED_HOSTS``) — for tests and the demo, which point
+   the catalog at the fake site;
+2. a settings source registered with :func:`use_settings_source` — the
+   Configuration app registers one that reads the owner's settings from the
+   database (keys are the ``KEY_*`` constants below; return ``None`` for "not set");
+3. the defaults here.
+
+Nothing here imports Django, so workers and the fake site can use it freely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from apps.catalog.types import Site
+
+KEY_BASE_URL = {Site.ANIWORLD: "catalog.aniworld_url", Site.STO: "catalog.sto_url"}
+KEY_HOSTER_ORDER = "catalog.hoster_order"
+KEY_REQUESTS_PER_SECOND = "catalog.requests_per_second"
+
+ENV_BASE_URL = {Site.ANIWORLD: "ANIWORLD_ANIWORLD_URL", Site.STO: "ANIWORLD_STO_URL"}
+ENV_HOSTER_ORDER = "ANIWORLD_HOSTER_ORDER"
+ENV_REQUESTS_PER_SECOND = "ANIWORLD_CATALOG_REQUESTS_PER_SECOND"
+ENV_RETRY_DELAY = "ANIWORLD_CATALOG_RETRY_DELAY"
+ENV_BLOCK_COOLDOWN = "ANIWORLD_CATALOG_BLOCK_COOLDOWN"
+ENV_ALLOWED_HOSTS = "ANIWORLD_CATALOG_ALLOWED_HOSTS"
+
+DEFAULT_BASE_URL = {Site.ANIWORLD: "https://aniworld.to", Site.STO: "https://s.to"}
+# Simplest extraction and plain files first; VOE changes its obfuscation most often,
+# Doodstream rotates domains and token rules.
+DEFAULT_HOSTER_ORDER: tuple[str, ...] = ("Vidoza", "Vidmoly", "VOE", "Filemoon", "Streamtape", "Doodstream")
+DEFAULT_REQUESTS_PER_SECOND = 1.0
+DEFAULT_RETRY_DELAY_SECONDS = 1.0
+DEFAULT_BLOCK_COOLDOWN_SECONDS = 30 * 60
+
+SettingsSource = Callable[[str], Any]
+_settings_source: SettingsSource | None = None
+
+
+def use_settings_source(source: SettingsSource | None) -> None:
+    """Register (or with ``None`` remove) the function that reads owner settings by key."""
+    global _settings_source
+    _settings_source = source
+
+
+def _from_source(key: str) -> Any:
+    if _settings_source is None:
+        return None
+    return _settings_source(key)
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def normalise_base_url(value: str) -> str:
+    """``https://host[:port][/prefix]`` without a trailing slash; ValueError for anything else."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must not have a query or fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def site_base_url(site: Site) -> str:
+    raw = _env(ENV_BASE_URL[site]) or _from_source(KEY_BASE_URL[site]) or DEFAULT_BASE_URL[site]
+    return normalise_base_url(str(raw))
+
+
+def hoster_order() -> tuple[str, ...]:
+    """Hoster names, most preferred first; hosters not listed come after, in catalog order."""
+    raw = _env(ENV_HOSTER_ORDER) or _from_source(KEY_HOSTER_ORDER)
+    if not raw:
+        return DEFAULT_HOSTER_ORDER
+    names = raw.split(",") if isinstance(raw, str) else list(raw)
+    return tuple(name.strip() for name in names if str(name).strip())
+
+
+def _positive_float(raw: Any, default: float) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def requests_per_second(bucket: str) -> float:
+    """Polite request rate for one site or hoster (``bucket`` is e.g. ``"aniworld"`` or ``"hoster:VOE"``)."""
+    raw = _env(ENV_REQUESTS_PER_SECOND) or _from_source(KEY_REQUESTS_PER_SECOND)
+    return _positive_float(raw, DEFAULT_REQUESTS_PER_SECOND) if raw is not None else DEFAULT_REQUESTS_PER_SECOND
+
+
+def retry_base_delay() -> float:
+    raw = _env(ENV_RETRY_DELAY)
+    return _positive_float(raw, DEFAULT_RETRY_DELAY_SECONDS) if raw is not None else DEFAULT_RETRY_DELAY_SECONDS
+
+
+def block_cooldown_seconds() -> float:
+    raw = _env(ENV_BLOCK_COOLDOWN)
+    return _positive_float(raw, DEFAULT_BLOCK_COOLDOWN_SECONDS) if raw is not None else DEFAULT_BLOCK_COOLDOWN_SECONDS
+
+
+def allowed_hosts() -> frozenset[str]:
+    """Explicitly trusted ``host`` or ``host:port`` entries (lower case); empty unless configured."""
+    raw = _env(ENV_ALLOWED_HOSTS) or ""
+    return frozenset(entry.strip().lower() for entry in raw.split(",") if entry.strip())

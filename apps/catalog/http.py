@@ -1,0 +1,362 @@
+"""The one HTTP client for catalog sites and hosters.
+
+Browser-like headers, keep-alive and cookies per *bucket* (a site such as
+``"aniworld"`` or a hoster such as ``"hoster:VOE"``), a polite request rate per
+bucket (token bucket, rate from :func:`apps.catalog.conf.requests_per_second`),
+retries with exponential backoff on 429/5xx/connection errors, a size limit on
+bodies, and block detection: a 403, a DDoS-Guard page or a captcha
+(Cloudflare Turnstile, hCaptcha) raises :class:`SiteBlocking` with the time to
+retry, so the queue waits instead of burning retries.
+
+Rate buckets are process-local: each worker process is polite on its own.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from apps.catalog import conf
+from apps.catalog.types import CatalogError, SiteBlocking, SiteUnavailable
+
+BROWSER_HEADERS = {
+    "User-Agent": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    ),
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "Accept-Language": "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7",
+    "Accept-Encoding": "gzip, deflate",
+    "Upgrade-Insecure-Requests": "1",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Site": "none",
+}
+AJAX_HEADERS = {
+    "Accept": "application/json, text/javascript, */*; q=0.01",
+    "X-Requested-With": "XMLHttpRequest",
+    "Sec-Fetch-Dest": "empty",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "same-origin",
+}
+
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+MAX_REDIRECTS = 6
+
+# Markers of challenge pages. Kept specific so an ordinary page that merely loads a
+# captcha widget for its login form is not mistaken for a block.
+CAPTCHA_MARKERS = ("cf-turnstile", "challenges.cloudflare.com/turnstile", "_cf_chl_opt", "hcaptcha.com/1/api.js")
+DDOS_GUARD_MARKERS = ("<title>ddos-guard", "ddos-guard/js-challenge", "check.ddos-guard.net", "ddos-guard.net/")
+# Where we expect a redirect (catalog /redirect/<id>), any captcha widget means "blocked".
+STRICT_CAPTCHA_MARKERS = ("g-recaptcha", "recaptcha/api.js", "h-captcha", "captcha")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched response, fully read (bodies are small: pages, JSON, covers)."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    set_cookies: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        charset = "utf-8"
+        content_type = self.headers.get("content-type", "")
+        if "charset=" in content_type:
+            charset = content_type.split("charset=", 1)[1].split(";", 1)[0].strip() or "utf-8"
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8", errors="replace"))
+
+    @property
+    def location(self) -> str | None:
+        """Absolute target of a redirect response, if any."""
+        target = self.headers.get("location")
+        return urljoin(self.url, target) if target else None
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in (301, 302, 303, 307, 308) and bool(self.headers.get("location"))
+
+
+def block_reason(page: Page, *, strict: bool = False) -> str | None:
+    """Why ``page`` looks like the site blocking us, or None."""
+    server = page.headers.get("server", "").lower()
+    ddos_guard_cookie = any(name.startswith("__ddg") for name in page.set_cookies)
+    content_type = page.headers.get("content-type", "").lower()
+    looks_textual = not content_type or "html" in content_type or "text" in content_type
+    body = page.body[:300_000].decode("utf-8", errors="replace").lower() if looks_textual else ""
+    if page.status in (403, 503) and ("ddos-guard" in server or ddos_guard_cookie or "ddos-guard" in body):
+        return f"DDoS-Guard answered HTTP {page.status}"
+    if any(marker in body for marker in CAPTCHA_MARKERS):
+        return "a captcha page (Cloudflare Turnstile / hCaptcha)"
+    if any(marker in body for marker in DDOS_GUARD_MARKERS):
+        return "a DDoS-Guard challenge page"
+    if page.status == 403:
+        return "HTTP 403 Forbidden"
+    if strict and any(marker in body for marker in STRICT_CAPTCHA_MARKERS):
+        return "a captcha page"
+    return None
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+class TokenBucket:
+    """Allows ``rate`` requests a second on average with bursts of ``capacity``; callers wait their turn."""
+
+    def __init__(
+        self,
+        rate: float,
+        capacity: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.rate = rate
+        self.capacity = capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = capacity
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until it is available; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1.0
+            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float | None = None  # None: conf.retry_base_delay()
+    max_delay: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        base = self.base_delay if self.base_delay is not None else conf.retry_base_delay()
+        return min(self.max_delay, base * (2**attempt) * (1 + random.random() / 4))  # noqa: S311 (jitter)
+
+
+Guard = Callable[[str], None]
+
+
+@dataclass
+class CatalogHttpClient:
+    """Thread-safe; one instance per process is enough (see :func:`get_client`)."""
+
+    rate: Callable[[str], float] = conf.requests_per_second
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    block_cooldown: Callable[[], float] = conf.block_cooldown_seconds
+    max_bytes: int = DEFAULT_MAX_BYTES
+    sleep: Callable[[float], None] = time.sleep
+    transport: httpx.BaseTransport | None = None
+
+    def __post_init__(self) -> None:
+        self._sessions: dict[str, httpx.Client] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    # -- plumbing ------------------------------------------------------------
+    def session(self, bucket: str) -> httpx.Client:
+        """The keep-alive connection pool and cookie jar of one site or hoster."""
+        with self._lock:
+            client = self._sessions.get(bucket)
+            if client is None:
+                client = httpx.Client(
+                    headers=BROWSER_HEADERS,
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                    transport=self.transport,
+                    limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30),
+                )
+                self._sessions[bucket] = client
+            return client
+
+    def _wait_turn(self, bucket: str) -> None:
+        rate = self.rate(bucket)
+        with self._lock:
+            limiter = self._buckets.get(bucket)
+            if limiter is None:
+                limiter = self._buckets[bucket] = TokenBucket(rate, sleep=self.sleep)
+            limiter.rate = rate
+        limiter.acquire()
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+            self._buckets.clear()
+        for client in sessions:
+            client.close()
+
+    def _send_once(self, bucket: str, method: str, url: str, data: Any, headers: dict[str, str] | None) -> Page:
+        client = self.session(bucket)
+        request = client.build_request(method, url, data=data, headers=headers)
+        response = client.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise SiteUnavailable(f"{url} sent more than {self.max_bytes} bytes; refusing to read further")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        cookies = tuple(
+            cookie.split("=", 1)[0].strip() for cookie in response.headers.get_list("set-cookie") if "=" in cookie
+        )
+        return Page(str(response.url), response.status_code, response.headers, b"".join(chunks), cookies)
+
+    # -- the API -------------------------------------------------------------
+    def fetch(
+        self,
+        url: str,
+        *,
+        bucket: str,
+        method: str = "GET",
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        follow_redirects: bool = True,
+        guard: Guard | None = None,
+        detect_blocking: bool = True,
+        strict_blocking: bool = False,
+        label: str | None = None,
+    ) -> Page:
+        """Fetch with rate limit and retries; redirects are followed hop by hop, each hop checked by ``guard``.
+
+        Raises SiteBlocking (block detected, or still 429 after retries), SiteUnavailable
+        (connection errors / 5xx after retries), and whatever ``guard`` raises.
+        """
+        label = label or bucket
+        current_url, current_method, current_data = url, method, data
+        for _hop in range(MAX_REDIRECTS + 1):
+            if guard is not None:
+                guard(current_url)
+            page = self._fetch_with_retries(
+                current_url, bucket, current_method, current_data, headers, detect_blocking, strict_blocking, label
+            )
+            if not (follow_redirects and page.is_redirect):
+                return page
+            current_url = page.location or current_url
+            if page.status in (301, 302, 303):
+                current_method, current_data = "GET", None
+        raise SiteUnavailable(f"{label}: more than {MAX_REDIRECTS} redirects starting at {url}")
+
+    def _fetch_with_retries(
+        self,
+        url: str,
+        bucket: str,
+        method: str,
+        data: Any,
+        headers: dict[str, str] | None,
+        detect_blocking: bool,
+        strict_blocking: bool,
+        label: str,
+    ) -> Page:
+        attempts = max(1, self.retry.attempts)
+        for attempt in range(attempts):
+            last_attempt = attempt == attempts - 1
+            self._wait_turn(bucket)
+            try:
+                page = self._send_once(bucket, method, url, data, headers)
+            except httpx.TransportError as exc:
+                if last_attempt:
+                    raise SiteUnavailable(
+                        f"{label}: {url} could not be reached ({type(exc).__name__}: {exc}) after {attempts} attempts"
+                    ) from exc
+                self.sleep(self.retry.delay(attempt))
+                continue
+            now = datetime.now(UTC)
+            if detect_blocking:
+                reason = block_reason(page, strict=strict_blocking)
+                if reason:
+                    retry_at = parse_retry_after(page.headers.get("retry-after"), now) or now + timedelta(
+                        seconds=self.block_cooldown()
+                    )
+                    raise SiteBlocking(
+                        f"{label} is blocking us ({reason}) at {url}; retrying after {retry_at:%H:%M} UTC",
+                        retry_at,
+                    )
+            if page.status not in RETRY_STATUSES:
+                return page
+            retry_at = parse_retry_after(page.headers.get("retry-after"), now)
+            if last_attempt:
+                if page.status == 429 and detect_blocking:
+                    retry_at = retry_at or now + timedelta(seconds=self.block_cooldown())
+                    raise SiteBlocking(
+                        f"{label} keeps answering 429 Too Many Requests at {url}; retrying after {retry_at:%H:%M} UTC",
+                        retry_at,
+                    )
+                raise SiteUnavailable(f"{label}: {url} answered HTTP {page.status} {attempts} times; try again later")
+            delay = self.retry.delay(attempt)
+            if retry_at is not None:
+                delay = min(self.retry.max_delay, max(delay, (retry_at - now).total_seconds()))
+            self.sleep(delay)
+        raise CatalogError(f"{label}: no attempt made for {url}")  # unreachable: attempts >= 1
+
+
+_client: CatalogHttpClient | None = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> CatalogHttpClient:
+    """The process-wide client (its sessions keep cookies and connections between calls)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = CatalogHttpClient()
+        return _client
+
+
+def reset_client() -> None:
+    """Drop cookies, connections and rate state (tests; after the owner changes catalog settings)."""
+    global _client
+    with _client_lock:
+        client, _client = _client, None
+    if client is not None:
+        client.close()
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,103 @@
+"""The hoster resolver registry: which resolver handles an embed URL, in which order hosters are tried.
+
+Choosing a resolver is part of the SSRF rule (see :mod:`apps.catalog.safety`):
+the embed URL's host must be a domain some resolver claims; only on an
+allow-listed host (tests, demo) is the resolver chosen by the hoster name the
+catalog showed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from apps.catalog import conf
+from apps.catalog.http import CatalogHttpClient
+from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.doodstream import DoodstreamResolver
+from apps.catalog.resolvers.filemoon import FilemoonResolver
+from apps.catalog.resolvers.streamtape import StreamtapeResolver
+from apps.catalog.resolvers.vidmoly import VidmolyResolver
+from apps.catalog.resolvers.vidoza import VidozaResolver
+from apps.catalog.resolvers.voe import VoeResolver
+from apps.catalog.safety import check_hoster_url, check_media_url, host_matches, is_allow_listed, split_host
+from apps.catalog.types import HosterError, HosterLink, HosterRefused, MediaSource
+
+RESOLVERS: tuple[Resolver, ...] = (
+    VoeResolver(),
+    DoodstreamResolver(),
+    VidozaResolver(),
+    VidmolyResolver(),
+    FilemoonResolver(),
+    StreamtapeResolver(),
+)
+
+
+def supported_hosters() -> tuple[str, ...]:
+    return tuple(resolver.name for resolver in RESOLVERS)
+
+
+def resolver_by_name(hoster_name: str) -> Resolver | None:
+    return next((resolver for resolver in RESOLVERS if resolver.matches_name(hoster_name)), None)
+
+
+def resolver_by_host(url: str) -> Resolver | None:
+    host = split_host(url)[1]
+    return next((resolver for resolver in RESOLVERS if host_matches(host, resolver.domains)), None)
+
+
+def choose_resolver(embed_url: str, hoster_name: str) -> Resolver:
+    """The resolver for ``embed_url``: by its host; on an allow-listed host, by the catalog's hoster name."""
+    resolver = resolver_by_host(embed_url)
+    if resolver is not None:
+        return resolver
+    if is_allow_listed(embed_url):
+        resolver = resolver_by_name(hoster_name)
+        if resolver is None:
+            raise HosterError(f"{hoster_name}: not supported (supported: {', '.join(supported_hosters())})")
+        return resolver
+    host = split_host(embed_url)[1]
+    raise HosterRefused(
+        f"refused to fetch {embed_url}: {host} is not a known domain of any supported hoster "
+        f"(the catalog called it {hoster_name!r})"
+    )
+
+
+def resolve_embed(embed_url: str, hoster_name: str, client: CatalogHttpClient | None = None) -> MediaSource:
+    """Resolve a hoster embed URL to a media URL, enforcing the SSRF rule before every fetch."""
+    resolver = choose_resolver(embed_url, hoster_name)
+    check_hoster_url(embed_url, resolver.domains, resolver.name)
+    media = resolver.resolve(embed_url, HosterSession(resolver, client))
+    try:
+        check_media_url(media.url)
+    except HosterRefused as exc:
+        raise HosterRefused(f"{resolver.name}: the media URL was refused: {exc}") from exc
+    return media
+
+
+def hoster_rank(hoster_name: str, order: tuple[str, ...] | None = None) -> int:
+    """Position of a hoster in the preference order (lower is tried first); unknown names go last."""
+    order = order if order is not None else conf.hoster_order()
+    for position, name in enumerate(order):
+        resolver = resolver_by_name(name)
+        if (resolver is not None and resolver.matches_name(hoster_name)) or name.lower() == hoster_name.lower():
+            return position
+    return len(order) + (0 if resolver_by_name(hoster_name) is not None else 1)
+
+
+def order_links(links: Iterable[HosterLink], languages: Iterable[str] | None = None) -> list[HosterLink]:
+    """Links in the order to try them: by language preference, then hoster preference, then catalog order.
+
+    ``languages`` (Language values, most wanted first) also filters: other languages are dropped.
+    """
+    wanted = [str(language) for language in languages] if languages is not None else None
+    order = conf.hoster_order()
+    indexed = list(enumerate(links))
+    if wanted is not None:
+        indexed = [(i, link) for i, link in indexed if str(link.language) in wanted]
+
+    def key(item: tuple[int, HosterLink]) -> tuple[int, int, int]:
+        position, link = item
+        language_rank = wanted.index(str(link.language)) if wanted is not None else 0
+        return language_rank, hoster_rank(link.hoster, order), position
+
+    return [link for _position, link in sorted(indexed, key=key)]
