@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import string
 import time
 import unicodedata
@@ -382,7 +383,8 @@ class LibraryScanner:
         for name, path in sorted(subdirs, key=lambda item: (item[0] not in matched, item[0])):
             series_id = matched.get(name)
             forced = self._stored_dirs.get(name, (None, None))[1] != series_id
-            self._walk(name, path, series_id, season_from_directory(name) if series_id is None else None, forced)
+            hint = season_from_directory(name) if series_id is None else None
+            self._walk(name, path, self.root_real, series_id, hint, forced)
         self._forget_vanished("", {name for name, _path in subdirs})
         self._save_directories()
         self.report.unmatched_files = UnmatchedFile.objects.count()
@@ -438,17 +440,33 @@ class LibraryScanner:
             return None
         return target
 
-    def _walk(self, relative: str, path: str, series_id: int | None, season_hint: int | None, forced: bool) -> None:
-        real = os.path.realpath(path)
+    def _walk(
+        self,
+        relative: str,
+        path: str,
+        parent_real: str,
+        series_id: int | None,
+        season_hint: int | None,
+        forced: bool,
+    ) -> None:
+        # One lstat per folder: only symlinks need the (costlier) realpath and a second stat.
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                real = self._inside_target(path, relative)
+                if real is None:
+                    return
+                info = os.stat(path)
+            else:
+                real = os.path.join(parent_real, path.rpartition(os.sep)[2])
+        except OSError as exc:
+            self._problem(relative, "unreadable", f"cannot read this folder: {exc.strerror or exc}")
+            return
         if real in self._visited_real:
             self._problem(relative, "symlink_loop", "this folder was already scanned through another path; skipped")
             return
         self._visited_real.add(real)
-        try:
-            mtime_ns = os.stat(path).st_mtime_ns
-        except OSError as exc:
-            self._problem(relative, "unreadable", f"cannot read this folder: {exc.strerror or exc}")
-            return
+        mtime_ns = info.st_mtime_ns
         self.report.directories_visited += 1
         self._emit("scanning", relative)
         stored = self._stored_dirs.get(relative)
@@ -456,7 +474,9 @@ class LibraryScanner:
             for child in self._children.get(relative, ()):
                 name = child.rpartition("/")[2]
                 hint = season_from_directory(name)
-                self._walk(child, os.path.join(path, name), series_id, season_hint if hint is None else hint, False)
+                self._walk(
+                    child, os.path.join(path, name), real, series_id, season_hint if hint is None else hint, False
+                )
             return
         entries = self._list(path, relative)
         if entries is None:
@@ -467,7 +487,12 @@ class LibraryScanner:
         for name, sub_path in subdirs:
             hint = season_from_directory(name)
             self._walk(
-                _join(relative, name), sub_path, series_id, season_hint if hint is None else hint, forced or self.full
+                _join(relative, name),
+                sub_path,
+                real,
+                series_id,
+                season_hint if hint is None else hint,
+                forced or self.full,
             )
         # After the walk: files moved into a renamed folder are already placed and are not "lost".
         self._forget_vanished(relative, {name for name, _path in subdirs})
@@ -500,7 +525,8 @@ class LibraryScanner:
     def _process_files(
         self, relative: str, files: list[tuple[str, int]], series_id: int | None, season_hint: int | None
     ) -> None:
-        known = self._files_index().get(relative, {})
+        # Episode files never live in the library root itself: no need to load the index for it.
+        known = self._files_index().get(relative, {}) if relative else {}
         previously_unmatched = self._unmatched_index().get(relative, set())
         unmatched: list[UnmatchedFile] = []
         to_create: list[_EpisodeRow] = []
