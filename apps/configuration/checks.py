@@ -72,10 +72,10 @@ def check_ffmpeg() -> LiveCheck:
 
 
 def check_naming_template(template: str) -> LiveCheck:
-    problems, rendered = naming_template_problems(template)
-    if problems:
+    problems, samples = naming_template_problems(template)
+    if problems or samples is None:
         return LiveCheck(False, " ".join(problems))
-    return LiveCheck(True, "renders", {"preview": f"{rendered}.mkv"})
+    return LiveCheck(True, "renders", {"preview": samples["episode"], "film_preview": samples["film"]})
 
 
 def check_provider_urls(urls: dict[str, str]) -> LiveCheck:
@@ -85,11 +85,18 @@ def check_provider_urls(urls: dict[str, str]) -> LiveCheck:
     return LiveCheck(True, "well formed", {"urls": urls})
 
 
-def run_live_checks(candidate: Settings, library_path: str) -> dict[str, dict[str, Any]]:
+def run_live_checks(candidate: Settings, library_path: str, errors: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Each live check; a check whose field failed validation reports that instead of running."""
+
+    def unless_invalid(field_name: str, run: Any) -> LiveCheck:
+        if field_name in errors:
+            return LiveCheck(False, "Not checked: " + " ".join(errors[field_name]))
+        return run()
+
     checks = {
-        "library_path": check_library_path(library_path),
+        "library_path": unless_invalid("library_path", lambda: check_library_path(library_path)),
         "ffmpeg": check_ffmpeg(),
-        "naming_template": check_naming_template(candidate.naming_template),
-        "provider_urls": check_provider_urls(candidate.provider_urls),
+        "naming_template": unless_invalid("naming_template", lambda: check_naming_template(candidate.naming_template)),
+        "provider_urls": unless_invalid("provider_urls", lambda: check_provider_urls(candidate.provider_urls)),
     }
     return {name: asdict(check) for name, check in checks.items()}

@@ -32,21 +32,10 @@ KNOWN_HOSTERS = (
 )
 DEFAULT_HOSTER_PREFERENCE = ("VOE", "Filemoon", "Vidmoly", "Vidoza", "Doodstream")
 
-# DESIGN.md "Files on disk"; the downloader appends the container extension (.mkv / .mp4).
+# DESIGN.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
 DEFAULT_NAMING_TEMPLATE = (
     "{series_title} ({year})/Season {season:02d}/{series_title} - S{season:02d}E{episode:02d} - {episode_title}"
 )
-NAMING_PLACEHOLDERS = ("series_title", "year", "season", "episode", "episode_title", "language")
-NAMING_REQUIRED_PLACEHOLDERS = ("season", "episode")
-NAMING_SAMPLE = {
-    "series_title": "Attack on Titan",
-    "year": 2013,
-    "season": 1,
-    "episode": 3,
-    "episode_title": "A Dim Light Amid Despair",
-    "language": Language.GERMAN_DUB.value,
-}
-
 DEFAULT_PROVIDER_URLS = {Site.ANIWORLD.value: "https://aniworld.to", Site.STO.value: "https://s.to"}
 # Requests per second per catalog site: polite, since both sites block eager clients (CATALOG.md).
 DEFAULT_REQUEST_RATES = {Site.ANIWORLD.value: 1.0, Site.STO.value: 0.5}

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from apps.catalog.types import Language
 from apps.configuration import defaults
+from apps.library import naming
 
 LANGUAGE_CHOICES = [language.value for language in Language]
 
@@ -41,7 +42,7 @@ class ConfigUpdateSerializer(serializers.Serializer):
     )
     naming_template = serializers.CharField(
         required=False,
-        help_text="Placeholders: " + " ".join(f"{{{name}}}" for name in defaults.NAMING_PLACEHOLDERS),
+        help_text="Placeholders: " + " ".join(f"{{{name}}}" for name in naming.PLACEHOLDERS),
     )
     provider_urls = SiteUrlsSerializer(required=False)
     request_rates = SiteRatesSerializer(required=False)

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import re
-import string
 from collections.abc import Callable, Iterator
 from datetime import time
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 from apps.catalog.types import Language, Site
 from apps.configuration import defaults
 from apps.configuration.models import Settings
+from apps.library import naming
 
 
 class FieldInvalid(Exception):
@@ -166,48 +166,20 @@ def validate_hoster_preference(value: Any, _current: Settings) -> list[str]:
     return normalized
 
 
-def naming_template_problems(template: Any) -> tuple[list[str], str | None]:
-    """Problems with a naming template and, when there are none, the sample path it renders."""
-    if not isinstance(template, str) or not template.strip():
-        return ["Give a template, e.g. " + defaults.DEFAULT_NAMING_TEMPLATE], None
+def naming_template_problems(template: Any) -> tuple[list[str], dict[str, str] | None]:
+    """Problems with a naming template (judged by the library's renderer) or, when none, its sample paths.
+
+    The sample paths are ``{"episode": …, "film": …}`` relative to the library, with extension.
+    """
+    if not isinstance(template, str):
+        return ["Give the template as text, e.g. " + defaults.DEFAULT_NAMING_TEMPLATE], None
     if len(template) > 512:
         return ["The template is longer than 512 characters."], None
-    problems: list[str] = []
-    used: set[str] = set()
     try:
-        for _literal, field_name, _spec, conversion in string.Formatter().parse(template):
-            if field_name is None:
-                continue
-            if field_name not in defaults.NAMING_PLACEHOLDERS:
-                problems.append(
-                    f"Unknown placeholder {{{field_name}}}; use "
-                    + " ".join(f"{{{name}}}" for name in defaults.NAMING_PLACEHOLDERS)
-                    + "."
-                )
-            elif conversion is not None:
-                problems.append(f"Conversions like !{conversion} are not allowed in {{{field_name}}}.")
-            used.add(field_name)
-    except ValueError as exc:
-        return [f"The template does not parse: {exc} (write literal braces as {{{{ and }}}})."], None
-    missing = [name for name in defaults.NAMING_REQUIRED_PLACEHOLDERS if name not in used]
-    if missing:
-        problems.append(
-            "The template must contain " + " and ".join(f"{{{name}}}" for name in missing) + " so episodes differ."
-        )
-    if problems:
-        return problems, None
-    try:
-        rendered = template.format(**defaults.NAMING_SAMPLE)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        return [f"The template does not render: {exc}."], None
-    normalized = rendered.replace("\\", "/")
-    if normalized.startswith("/") or re.match(r"^[A-Za-z]:", normalized):
-        problems.append("The template must give a path relative to the library, not an absolute one.")
-    if ".." in normalized.split("/"):
-        problems.append("The template must not contain '..' path parts.")
-    if any(part.strip() == "" for part in normalized.split("/")):
-        problems.append("The template produces an empty folder or file name (check for '//' or a trailing '/').")
-    return problems, (None if problems else rendered)
+        naming.validate_template(template)
+        return [], naming.preview(template)
+    except (naming.TemplateError, naming.UnsafePathError) as exc:
+        return [str(exc)], None
 
 
 def validate_naming_template(value: Any, _current: Settings) -> str:

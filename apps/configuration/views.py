@@ -26,6 +26,7 @@ from apps.configuration.serializers import (
     SetupSerializer,
     ValidationReportSerializer,
 )
+from apps.library import naming
 
 INVALID = OpenApiResponse(description="Every invalid field in `error.details` as {field: [messages]}; nothing saved.")
 
@@ -63,7 +64,7 @@ class ConfigValidateView(APIView):
     def post(self, request: Request) -> Response:
         candidate, errors = services.check_settings(_body(request))
         library_path = candidate.library_path or str(django_settings.DEFAULT_LIBRARY_DIR)
-        checks = run_live_checks(candidate, library_path)
+        checks = run_live_checks(candidate, library_path, errors)
         valid = not errors and all(check["ok"] for check in checks.values())
         return Response({"valid": valid, "errors": errors, "checks": checks})
 
@@ -102,8 +103,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     context = {
         "languages": [{"value": language.value, "label": language.label} for language in Language],
         "hosters": defaults.KNOWN_HOSTERS,
-        "events": defaults.NOTIFICATION_EVENTS,
-        "placeholders": defaults.NAMING_PLACEHOLDERS,
+        "events": [
+            {"value": event, "label": event.replace("_", " ").capitalize()} for event in defaults.NOTIFICATION_EVENTS
+        ],
+        "placeholders": naming.PLACEHOLDERS,
         "secret_mask": defaults.SECRET_MASK,
     }
     return render(request, "configuration/settings.html", context)

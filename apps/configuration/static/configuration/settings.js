@@ -1,0 +1,210 @@
+// The settings page: loads /api/config into the form, saves with PUT, shows every field error,
+// runs the live checks (/api/config/validate) and lists recent changes.
+(function () {
+  "use strict";
+
+  const form = document.getElementById("settings-form");
+  if (!form) return;
+  const statusBox = document.getElementById("settings-status");
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function api(method, url, body) {
+    const response = await fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let payload = null;
+    try { payload = await response.json(); } catch (e) { payload = null; }
+    if (response.status === 401) window.location.assign("/login?next=/settings");
+    return { ok: response.ok, status: response.status, payload: payload };
+  }
+
+  function showStatus(kind, message) {
+    statusBox.className = "alert alert-" + kind;
+    statusBox.textContent = message;
+  }
+
+  // --- ordered checkbox lists (languages, hosters) ---------------------------------------
+  function wireOrderList(list) {
+    list.addEventListener("click", function (event) {
+      const button = event.target.closest("button[data-move]");
+      if (!button) return;
+      const item = button.closest("li");
+      if (button.dataset.move === "up" && item.previousElementSibling) {
+        list.insertBefore(item, item.previousElementSibling);
+      } else if (button.dataset.move === "down" && item.nextElementSibling) {
+        list.insertBefore(item.nextElementSibling, item);
+      }
+      button.focus();
+    });
+  }
+
+  function setOrderList(list, order) {
+    const items = Array.from(list.querySelectorAll("li[data-value]"));
+    items.forEach(function (item) { item.querySelector("input").checked = order.includes(item.dataset.value); });
+    order.slice().reverse().forEach(function (value) {
+      const item = items.find(function (candidate) { return candidate.dataset.value === value; });
+      if (item) list.prepend(item);
+    });
+  }
+
+  function readOrderList(list) {
+    return Array.from(list.querySelectorAll("li[data-value]"))
+      .filter(function (item) { return item.querySelector("input").checked; })
+      .map(function (item) { return item.dataset.value; });
+  }
+
+  document.querySelectorAll(".order-list").forEach(wireOrderList);
+
+  // --- form <-> config -------------------------------------------------------------------
+  function lookup(config, name) {
+    return name.split(".").reduce(function (value, part) { return value == null ? value : value[part]; }, config);
+  }
+
+  function fill(config) {
+    form.querySelectorAll("[name]").forEach(function (input) {
+      const value = lookup(config, input.name);
+      if (value === undefined) return;
+      const type = input.dataset.type;
+      if (type === "bool") input.checked = Boolean(value);
+      else if (type === "lines") input.value = (value || []).join("\n");
+      else if (input.dataset.scale) input.value = Math.round(value / Number(input.dataset.scale));
+      else input.value = value === null ? "" : value;
+    });
+    document.querySelectorAll(".order-list").forEach(function (list) {
+      setOrderList(list, config[list.dataset.field] || []);
+    });
+    const events = config.notification_events || [];
+    document.querySelectorAll("#notification_events input").forEach(function (box) {
+      box.checked = events.includes(box.value);
+    });
+    document.getElementById("settings-revision").textContent =
+      "revision " + config.revision + (config.updated_at ? " · saved " + new Date(config.updated_at).toLocaleString() : "");
+  }
+
+  function collect() {
+    const body = {};
+    form.querySelectorAll("[name]").forEach(function (input) {
+      const type = input.dataset.type;
+      let value;
+      if (type === "bool") value = input.checked;
+      else if (type === "lines") value = input.value.split("\n").map(function (line) { return line.trim(); }).filter(Boolean);
+      else if (type === "int" || type === "float") {
+        value = input.value.trim() === "" ? null : Number(input.value);
+        if (value !== null && input.dataset.scale) value = Math.round(value * Number(input.dataset.scale));
+      } else value = input.value.trim();
+      const parts = input.name.split(".");
+      if (parts.length === 2) {
+        body[parts[0]] = body[parts[0]] || {};
+        body[parts[0]][parts[1]] = value;
+      } else {
+        body[input.name] = value;
+      }
+    });
+    document.querySelectorAll(".order-list").forEach(function (list) {
+      body[list.dataset.field] = readOrderList(list);
+    });
+    body.notification_events = Array.from(document.querySelectorAll("#notification_events input:checked"))
+      .map(function (box) { return box.value; });
+    return body;
+  }
+
+  function showFieldErrors(details) {
+    details = details || {};
+    form.querySelectorAll("[data-error-for]").forEach(function (box) {
+      const messages = details[box.dataset.errorFor] || [];
+      box.textContent = messages.join(" ");
+      form.querySelectorAll('[name="' + box.dataset.errorFor + '"], [name^="' + box.dataset.errorFor + '."]')
+        .forEach(function (input) { input.classList.toggle("is-invalid", messages.length > 0); });
+    });
+    const first = form.querySelector(".is-invalid");
+    if (first) first.focus();
+  }
+
+  // --- history and checks -------------------------------------------------------------------
+  function cell(text) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    return td;
+  }
+
+  function shown(value) {
+    if (value === null || value === undefined || value === "") return "—";
+    return typeof value === "string" ? value : JSON.stringify(value);
+  }
+
+  async function loadHistory() {
+    const result = await api("GET", "/api/config/history?limit=20");
+    if (!result.ok) return;
+    const rows = document.getElementById("history-rows");
+    rows.replaceChildren();
+    result.payload.forEach(function (change) {
+      const tr = document.createElement("tr");
+      tr.append(
+        cell(new Date(change.changed_at).toLocaleString()),
+        cell(change.actor),
+        cell(change.field),
+        cell(shown(change.old_value)),
+        cell(shown(change.new_value))
+      );
+      rows.append(tr);
+    });
+  }
+
+  function showChecks(report) {
+    const list = document.getElementById("check-list");
+    list.replaceChildren();
+    Object.entries(report.checks).forEach(function (entry) {
+      const li = document.createElement("li");
+      const icon = document.createElement("i");
+      icon.className = "bi me-2 " + (entry[1].ok ? "bi-check-circle text-success" : "bi-x-circle text-danger");
+      const name = document.createElement("strong");
+      name.textContent = entry[0].replace(/_/g, " ") + ": ";
+      li.append(icon, name, document.createTextNode(entry[1].detail));
+      list.append(li);
+    });
+    document.getElementById("check-results").classList.remove("d-none");
+  }
+
+  async function check() {
+    const result = await api("POST", "/api/config/validate", collect());
+    if (!result.ok) return showStatus("danger", "The check failed (HTTP " + result.status + ").");
+    showFieldErrors(result.payload.errors);
+    showChecks(result.payload);
+    const preview = result.payload.checks.naming_template.data.preview;
+    document.getElementById("template-preview").textContent = preview ? "Example: " + preview : "";
+    showStatus(result.payload.valid ? "success" : "warning",
+      result.payload.valid ? "Everything checks out (nothing saved yet)." : "Some checks failed; see below.");
+  }
+
+  async function load() {
+    const result = await api("GET", "/api/config");
+    if (!result.ok) return showStatus("danger", "Could not load the settings (HTTP " + result.status + ").");
+    fill(result.payload);
+    loadHistory();
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const result = await api("PUT", "/api/config", collect());
+    if (result.ok) {
+      showFieldErrors({});
+      fill(result.payload);
+      loadHistory();
+      return showStatus("success", "Saved. Every worker uses the new settings from now on.");
+    }
+    const error = result.payload && result.payload.error;
+    showFieldErrors(error && error.details);
+    showStatus("danger", error ? error.message : "Saving failed (HTTP " + result.status + ").");
+  });
+
+  document.getElementById("check-settings").addEventListener("click", check);
+  document.getElementById("preview-template").addEventListener("click", check);
+  load();
+})();

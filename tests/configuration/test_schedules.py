@@ -1,0 +1,148 @@
+"""Beat schedules follow the settings; the scheduled tasks call the other apps' services."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from apps.configuration import schedules, services
+from workers import schedules as schedule_tasks
+
+pytestmark = pytest.mark.django_db
+
+
+def managed() -> dict[str, PeriodicTask]:
+    return {task.name: task for task in PeriodicTask.objects.filter(name__in=schedules.MANAGED_TASK_NAMES)}
+
+
+def test_migrate_created_the_default_schedules():
+    tasks = managed()
+    assert set(tasks) == set(schedules.MANAGED_TASK_NAMES)
+    check = tasks[schedules.CHECK_NEW_EPISODES]
+    assert check.task == "workers.schedules.check_new_episodes"
+    assert check.enabled
+    assert (check.interval.every, check.interval.period) == (12, IntervalSchedule.HOURS)
+    assert check.queue == "maintenance"
+    rescan = tasks[schedules.NIGHTLY_RESCAN]
+    assert (rescan.crontab.hour, rescan.crontab.minute) == ("3", "30")
+    assert tasks[schedules.PRUNE_HISTORY].enabled
+
+
+def test_sync_is_idempotent():
+    PeriodicTask.objects.filter(name__in=schedules.MANAGED_TASK_NAMES).delete()
+    first = schedules.sync_periodic_tasks()
+    second = schedules.sync_periodic_tasks()
+    assert {name: task.pk for name, task in first.items()} == {name: task.pk for name, task in second.items()}
+    assert PeriodicTask.objects.filter(name__in=schedules.MANAGED_TASK_NAMES).count() == 3
+
+
+def test_saving_settings_updates_the_schedules():
+    services.update_settings(
+        {"check_new_episodes_hours": 6, "nightly_rescan_time": "01:15", "history_retention_days": 0}, actor="owner"
+    )
+    tasks = managed()
+    assert tasks[schedules.CHECK_NEW_EPISODES].interval.every == 6
+    rescan = tasks[schedules.NIGHTLY_RESCAN].crontab
+    assert (rescan.hour, rescan.minute) == ("1", "15")
+    assert tasks[schedules.PRUNE_HISTORY].enabled is False
+
+    services.update_settings({"check_new_episodes_hours": 0, "nightly_rescan_enabled": False}, actor="owner")
+    tasks = managed()
+    assert tasks[schedules.CHECK_NEW_EPISODES].enabled is False
+    assert tasks[schedules.NIGHTLY_RESCAN].enabled is False
+
+
+def test_an_invalid_update_leaves_the_schedules_alone():
+    before = managed()[schedules.CHECK_NEW_EPISODES].interval.every
+    with pytest.raises(services.SettingsInvalid):
+        services.update_settings({"check_new_episodes_hours": 3, "max_retries": 100}, actor="owner")
+    assert managed()[schedules.CHECK_NEW_EPISODES].interval.every == before
+
+
+@pytest.fixture
+def library_services(monkeypatch):
+    """Stand-in for apps.library.services with the functions the schedules call (unit test of the wiring)."""
+    calls: list[tuple[str, dict]] = []
+    module = types.ModuleType("apps.library.services")
+
+    def check_for_new_episodes(auto_queue: bool):
+        calls.append(("check", {"auto_queue": auto_queue}))
+        return {"new_episodes": 2, "queued": 2 if auto_queue else 0, "series": ["Frieren"]}
+
+    def rescan_library():
+        calls.append(("rescan", {}))
+        return {"files": 10}
+
+    module.check_for_new_episodes = check_for_new_episodes
+    module.rescan_library = rescan_library
+    monkeypatch.setitem(sys.modules, "apps.library.services", module)
+    return calls
+
+
+def test_check_task_passes_auto_queue_and_notifies(
+    library_services, receiver, eager_celery, django_capture_on_commit_callbacks
+):
+    services.update_settings(
+        {"auto_queue_new_episodes": True, "notification_urls": [f"json://127.0.0.1:{receiver.port}/"]}, actor="owner"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = schedule_tasks.check_new_episodes()
+    assert result["status"] == "ok"
+    assert result["new_episodes"] == 2 and result["queued"] == 2
+    assert library_services == [("check", {"auto_queue": True})]
+    assert len(receiver.requests) == 1
+    message = receiver.requests[0].json()
+    assert message["title"] == "Aniworld: new episodes"
+    assert "2 new episode(s) of Frieren" in message["message"]
+
+
+def test_rescan_task_calls_the_library(library_services):
+    assert schedule_tasks.rescan_library() == {"status": "ok", "result": {"files": 10}}
+    assert library_services == [("rescan", {})]
+
+
+def test_overlapping_runs_are_skipped(library_services):
+    with schedule_tasks._single_run("rescan_library") as acquired:
+        assert acquired
+        assert schedule_tasks.rescan_library()["status"] == "skipped"
+    assert schedule_tasks.rescan_library()["status"] == "ok"
+
+
+def test_missing_service_is_reported_not_raised(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "apps.queue.services", types.ModuleType("apps.queue.services"))
+    caplog.set_level(logging.WARNING)
+    result = schedule_tasks.prune_history()
+    assert result == {"status": "unavailable", "missing": "apps.queue.services.prune_history"}
+    assert "apps.queue.services.prune_history is not available yet" in caplog.text
+
+
+def test_prune_task_passes_the_retention_cutoff(monkeypatch):
+    seen = {}
+    module = types.ModuleType("apps.queue.services")
+
+    def prune_history(older_than):
+        seen["older_than"] = older_than
+        return 4
+
+    module.prune_history = prune_history
+    monkeypatch.setitem(sys.modules, "apps.queue.services", module)
+    services.update_settings({"history_retention_days": 10}, actor="owner")
+    result = schedule_tasks.prune_history()
+    assert result["status"] == "ok" and result["deleted"] == 4
+    expected = timezone.now() - timedelta(days=10)
+    assert abs((seen["older_than"] - expected).total_seconds()) < 5
+
+    services.update_settings({"history_retention_days": 0}, actor="owner")
+    assert schedule_tasks.prune_history() == {"status": "disabled"}
+
+
+def test_periodic_task_kwargs_are_valid_json():
+    for task in managed().values():
+        assert json.loads(task.kwargs) == {}
