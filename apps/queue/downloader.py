@@ -1,0 +1,277 @@
+"""What a worker does with one dispatched item (called by the Celery task ``download_item``).
+
+claim the lease → resolve the episode's hosters → pick by language and hoster
+preference (the next untried source first) → run the engine with a progress
+callback → complete or record the failed attempt. Every state change goes
+through :mod:`apps.queue.services`; this module only orchestrates.
+
+A heartbeat thread renews the lease and writes progress every few seconds, and
+checks twice a second whether the item was cancelled or the queue stopped; the
+engine's progress callback turns that into a cooperative :class:`Cancelled`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import close_old_connections, connection
+
+from apps.catalog import services as catalog
+from apps.catalog.types import (
+    CatalogError,
+    EpisodeSources,
+    HosterLink,
+    Language,
+    MediaSource,
+    NotFoundOnSite,
+    Site,
+    SiteBlocking,
+)
+from apps.library import services as library
+from apps.library.naming import UnsafePathError
+from apps.queue import config, services
+from apps.queue.events import ProgressReporter
+from apps.queue.models import DownloadItem
+from workers.engine import (
+    Cancelled,
+    DownloadRequest,
+    EngineError,
+    EngineOptions,
+    Failure,
+    FailureKind,
+    classify,
+    discard_partial,
+    download,
+    incoming_dir,
+)
+
+logger = logging.getLogger("aniworld.download")
+
+
+def worker_identity(task_id: str) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{task_id[:12]}"
+
+
+def source_key(link: HosterLink) -> str:
+    return f"{link.hoster}:{link.language.value}"
+
+
+def plan_sources(
+    sources: EpisodeSources,
+    *,
+    wanted_language: str | None,
+    languages: Sequence[str],
+    hosters: Sequence[str],
+    tried: Sequence[str],
+) -> list[HosterLink]:
+    """The links to try, best first: by language preference, then hoster preference; untried ones lead.
+
+    A wanted language (set on the item) allows only that language. Sources tried
+    by earlier attempts go last (oldest first), so each retry moves on to the
+    next hoster/language and the list wraps around when all were tried.
+    """
+    allowed = [wanted_language] if wanted_language else list(languages)
+    language_rank = {language: rank for rank, language in enumerate(allowed)}
+    hoster_rank = {name.lower(): rank for rank, name in enumerate(hosters)}
+    links = [link for link in sources.hosters if link.language.value in language_rank]
+    links.sort(key=lambda link: (language_rank[link.language.value], hoster_rank.get(link.hoster.lower(), 1000)))
+    tried_order = {key: index for index, key in enumerate(tried)}
+    return sorted(links, key=lambda link: (source_key(link) in tried_order, tried_order.get(source_key(link), -1)))
+
+
+def no_source_reason(sources: EpisodeSources, wanted_language: str | None, languages: Sequence[str]) -> str:
+    offered = sorted({link.language.label for link in sources.hosters}) or ["nothing"]
+    accepted = [Language(value).label for value in ([wanted_language] if wanted_language else languages)]
+    return (
+        f"No source in an allowed language: the site offers {', '.join(offered)}; "
+        f"accepted: {', '.join(accepted) or 'none'}."
+    )
+
+
+@dataclass
+class _Progress:
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    speed: float | None = None
+    eta: float | None = None
+
+
+class Heartbeat(threading.Thread):
+    """Renews the lease, writes progress, and watches for cancel/stop while the download runs."""
+
+    def __init__(self, item_id: int, worker_id: str):
+        super().__init__(name=f"heartbeat-{item_id}", daemon=True)
+        self.item_id = item_id
+        self.worker_id = worker_id
+        self.progress = _Progress()
+        self.signal = services.Signal.CONTINUE
+        self.signalled = threading.Event()
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+
+    def update(self, bytes_done: int, bytes_total: int | None, speed: float | None, eta: float | None) -> None:
+        with self._lock:
+            self.progress = _Progress(bytes_done, bytes_total, speed, eta)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+    def _raise_signal(self, signal: str) -> None:
+        if not self.signalled.is_set():
+            self.signal = signal
+            self.signalled.set()
+            logger.info("item %s: %s requested", self.item_id, signal)
+
+    def run(self) -> None:
+        check_every = config.control_check_seconds()
+        write_every = config.progress_write_seconds()
+        since_write = 0.0
+        try:
+            while not self._stop_event.wait(check_every):
+                since_write += check_every
+                try:
+                    signal = services.control_signal(self.item_id, self.worker_id)
+                    if signal != services.Signal.CONTINUE:
+                        self._raise_signal(signal)
+                        continue
+                    if since_write >= write_every:
+                        since_write = 0.0
+                        with self._lock:
+                            progress = self.progress
+                        held = services.renew_lease(
+                            self.item_id,
+                            self.worker_id,
+                            bytes_done=progress.bytes_done,
+                            bytes_total=progress.bytes_total,
+                            speed=progress.speed,
+                            eta_seconds=progress.eta,
+                        )
+                        if not held:
+                            self._raise_signal(services.control_signal(self.item_id, self.worker_id))
+                except Exception as exc:  # database hiccup: keep trying; the lease outlives a few misses
+                    logger.warning("item %s: heartbeat failed: %s", self.item_id, exc)
+                    close_old_connections()
+        finally:
+            connection.close()
+
+
+def _engine_options() -> EngineOptions:
+    return EngineOptions(rate_limit=config.speed_limit(), unknown_size_estimate=config.unknown_size_estimate_bytes())
+
+
+def run_item(item_id: int, task_id: str, worker_id: str | None = None) -> str:
+    """Run one dispatched item to its end; returns what happened (for the task result and the logs)."""
+    worker_id = worker_id or worker_identity(task_id)
+    item = services.acquire_lease(item_id, task_id, worker_id)
+    if item is None:
+        logger.info("item %s: task %s is not (or no longer) the one to run it; nothing to do", item_id, task_id)
+        return "not-claimed"
+    heartbeat = Heartbeat(item_id, worker_id)
+    heartbeat.start()
+    try:
+        return _run_claimed(item, worker_id, heartbeat)
+    finally:
+        heartbeat.stop()
+
+
+def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> str:
+    episode = item.episode
+    series = episode.season.series
+    languages = config.language_preference()
+    if series.language_preference:
+        languages = [str(value) for value in series.language_preference] or languages
+    key: str | None = None
+    try:
+        sources = catalog.fetch_episode_sources(Site(series.site), series.slug, episode.season.number, episode.number)
+        links = plan_sources(
+            sources,
+            wanted_language=item.language,
+            languages=languages,
+            hosters=config.hoster_preference(),
+            tried=item.tried_sources,
+        )
+        if not links:
+            raise NotFoundOnSite(no_source_reason(sources, item.language, languages))
+        link, media = _resolve_first(links, heartbeat)
+        key = source_key(link)
+        library_root = config.library_root()
+        if not services.begin_source(item.pk, worker_id, link.hoster, link.language.value):
+            discard_partial(incoming_dir(library_root), item.pk)
+        target = library.episode_target_path(episode, "mkv", link.language.value)
+        result = download(
+            DownloadRequest(
+                item_id=item.pk,
+                source=media,
+                target=target,
+                library_root=library_root,
+                language=link.language.value,
+                title=item.label,
+            ),
+            progress=_progress_callback(item.pk, heartbeat),
+            options=_engine_options(),
+        )
+        relative = library.to_library_relative(result.path)
+        services.complete_item(
+            item.pk, worker_id, relative_path=relative, size=result.size, language=link.language.value
+        )
+        return "completed"
+    except Cancelled as cancel:
+        logger.info("item %s: stopped (%s)", item.pk, cancel.reason)
+        if cancel.discard_partial:
+            discard_partial(incoming_dir(config.library_root()), item.pk)
+        return "cancelled" if cancel.discard_partial else "stopped"
+    except UnsafePathError as exc:
+        services.fail_attempt(item.pk, worker_id, Failure(FailureKind.PERMANENT, f"Unsafe target path: {exc}"), key)
+        return "failed"
+    except Exception as exc:
+        failure = classify(exc)
+        if not isinstance(exc, CatalogError | EngineError):
+            logger.warning("item %s: unexpected error during the download", item.pk, exc_info=True)
+        services.fail_attempt(item.pk, worker_id, failure, key)
+        return failure.kind.value
+
+
+def _resolve_first(links: list[HosterLink], heartbeat: Heartbeat) -> tuple[HosterLink, MediaSource]:
+    """Resolve the first link that works; a dead hoster falls through to the next one at once."""
+    reasons: list[str] = []
+    for link in links:
+        if heartbeat.signalled.is_set():
+            raise Cancelled(heartbeat.signal, discard_partial=heartbeat.signal == services.Signal.CANCEL)
+        try:
+            return link, catalog.resolve_media(link)
+        except SiteBlocking:
+            raise
+        except CatalogError as exc:
+            reasons.append(f"{link.hoster} ({link.language.label}): {exc}")
+            logger.info("item %s: hoster %s failed to resolve: %s", heartbeat.item_id, link.hoster, exc)
+    raise _AllHostersFailed("No hoster could be resolved: " + "; ".join(reasons))
+
+
+class _AllHostersFailed(CatalogError):
+    """Every candidate hoster failed to resolve this time (transient: the next attempt tries again)."""
+
+
+def _progress_callback(item_id: int, heartbeat: Heartbeat) -> Any:
+    reporter = ProgressReporter(item_id)
+
+    def on_progress(bytes_done: int, bytes_total: int | None, speed: float | None, eta: float | None) -> None:
+        if heartbeat.signalled.is_set():
+            raise Cancelled(heartbeat.signal, discard_partial=heartbeat.signal == services.Signal.CANCEL)
+        heartbeat.update(bytes_done, bytes_total, speed, eta)
+        percent = round(100.0 * bytes_done / bytes_total, 1) if bytes_total else None
+        reporter.report(
+            percent=percent,
+            downloaded_bytes=bytes_done,
+            total_bytes=bytes_total,
+            speed_bytes_per_second=speed,
+            eta_seconds=eta,
+        )
+
+    return on_progress

@@ -1,0 +1,24 @@
+"""Errors the queue answers with (rendered as ``{"error": {...}}`` by the project's handler)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+
+from aniworld_site.errors import ApiError
+
+
+class ItemNotFound(ApiError):
+    def __init__(self, item_id: Any, message: str | None = None):
+        super().__init__(
+            message or f"There is no queue item {item_id}.",
+            code="not_found",
+            status_code=status.HTTP_404_NOT_FOUND,
+            details={"id": item_id},
+        )
+
+
+class InvalidQueueRequest(ApiError):
+    def __init__(self, message: str, details: Any = None):
+        super().__init__(message, code="invalid", status_code=status.HTTP_400_BAD_REQUEST, details=details)

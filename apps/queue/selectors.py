@@ -1,0 +1,145 @@
+"""Reads of the download queue for the API, the dashboard and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce
+
+from apps.queue.errors import ItemNotFound
+from apps.queue.models import ACTIVE_STATES, DownloadItem, ItemState, Priority, QueueControl, QueueState
+
+DEFAULT_LIST_LIMIT = 200
+
+
+def item_data(item: DownloadItem) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "episode_id": item.episode_id,
+        "label": item.label,
+        "site": item.site,
+        "language": item.language,
+        "language_used": item.language_used or None,
+        "priority": Priority(item.priority).api_name,
+        "position": item.position,
+        "state": item.state,
+        "attempts": item.attempts,
+        "next_attempt_at": item.next_attempt_at,
+        "last_error": item.last_error or None,
+        "hoster": item.hoster or None,
+        "bytes_done": item.bytes_done,
+        "bytes_total": item.bytes_total,
+        "progress_percent": item.progress_percent,
+        "speed": item.speed,
+        "eta_seconds": item.eta_seconds,
+        "worker_id": item.worker_id or None,
+        "file_path": item.file_path or None,
+        "created_at": item.created_at,
+        "started_at": item.started_at,
+        "finished_at": item.finished_at,
+    }
+
+
+def get_item(item_id: int) -> DownloadItem:
+    try:
+        return DownloadItem.objects.get(pk=item_id)
+    except DownloadItem.DoesNotExist:
+        raise ItemNotFound(item_id) from None
+
+
+def state_counts() -> dict[str, int]:
+    counts = {state.value: 0 for state in ItemState}
+    for row in DownloadItem.objects.values("state").annotate(total=Count("id")):
+        counts[row["state"]] = row["total"]
+    return counts
+
+
+def queue_state() -> str:
+    row = QueueControl.objects.filter(pk=QueueControl.ROW_ID).values_list("state", flat=True).first()
+    return row or QueueState.RUNNING.value
+
+
+def stats() -> dict[str, Any]:
+    """Counts, bytes downloaded, average speed of finished downloads and the success rate."""
+    counts = state_counts()
+    completed = DownloadItem.objects.filter(state=ItemState.COMPLETED)
+    bytes_completed = completed.aggregate(total=Coalesce(Sum("bytes_done"), 0))["total"]
+    timed = completed.filter(started_at__isnull=False, finished_at__isnull=False)
+    seconds = 0.0
+    timed_bytes = 0
+    for started, finished, size in timed.values_list("started_at", "finished_at", "bytes_done"):
+        seconds += max(0.0, (finished - started).total_seconds())
+        timed_bytes += size
+    active = DownloadItem.objects.filter(state__in=ACTIVE_STATES)
+    active_speed = sum(speed or 0 for speed in active.values_list("speed", flat=True))
+    finished = counts[ItemState.COMPLETED] + counts[ItemState.FAILED]
+    return {
+        "state": queue_state(),
+        "counts": counts,
+        "total": sum(counts.values()),
+        "active": counts[ItemState.QUEUED] + counts[ItemState.DOWNLOADING],
+        "bytes_downloaded": bytes_completed,
+        "bytes_in_progress": active.aggregate(total=Coalesce(Sum("bytes_done"), 0))["total"],
+        "average_speed": (timed_bytes / seconds) if seconds > 0 else None,
+        "current_speed": active_speed,
+        "success_rate": (counts[ItemState.COMPLETED] / finished) if finished else None,
+    }
+
+
+def status(limit: int = DEFAULT_LIST_LIMIT) -> dict[str, Any]:
+    """The whole queue as the dashboard shows it: active, pending, completed and failed, plus stats."""
+    base = DownloadItem.objects.all()
+    active = base.filter(state__in=ACTIVE_STATES).order_by("priority", "position", "id")
+    pending = base.filter(state__in=[ItemState.PENDING, ItemState.PAUSED]).order_by(
+        "priority", "position", "created_at", "id"
+    )
+    completed = base.filter(state=ItemState.COMPLETED).order_by(F("finished_at").desc(nulls_last=True), "-id")
+    failed = base.filter(state__in=[ItemState.FAILED, ItemState.CANCELLED]).order_by(
+        F("finished_at").desc(nulls_last=True), "-id"
+    )
+    return {
+        "state": queue_state(),
+        "active": [item_data(item) for item in active[:limit]],
+        "pending": [item_data(item) for item in pending[:limit]],
+        "completed": [item_data(item) for item in completed[:limit]],
+        "failed": [item_data(item) for item in failed[:limit]],
+        "stats": stats(),
+    }
+
+
+EXPORT_FORMAT = "aniworld-queue"
+EXPORT_VERSION = 1
+
+
+def export_queue(include_finished: bool = False) -> dict[str, Any]:
+    """The queue as portable JSON: episodes named by site, slug, season and number (not database ids)."""
+    from django.utils import timezone
+
+    items = DownloadItem.objects.select_related("episode__season__series").order_by("priority", "position", "id")
+    if not include_finished:
+        items = items.exclude(state=ItemState.COMPLETED).exclude(state=ItemState.CANCELLED)
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "queue_state": queue_state(),
+        "items": [
+            {
+                "site": item.episode.season.series.site,
+                "slug": item.episode.season.series.slug,
+                "season": item.episode.season.number,
+                "episode": item.episode.number,
+                "label": item.label,
+                "language": item.language,
+                "priority": Priority(item.priority).api_name,
+                "position": item.position,
+                "state": item.state,
+                "attempts": item.attempts,
+                "last_error": item.last_error,
+                "created_at": item.created_at.isoformat(),
+                "finished_at": item.finished_at.isoformat() if item.finished_at else None,
+            }
+            for item in items
+        ],
+    }

@@ -1,0 +1,134 @@
+"""Request validation and response shapes of the queue API (also what /api/docs shows)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.catalog.types import Language
+from apps.queue.models import ItemState, QueueState
+
+PRIORITY_NAMES = ["high", "normal", "low"]
+LANGUAGE_VALUES = [language.value for language in Language]
+MAX_IDS = 10_000
+
+
+class AddRequest(serializers.Serializer):
+    episode_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_IDS, help_text="Library episode ids."
+    )
+    priority = serializers.ChoiceField(choices=PRIORITY_NAMES, default="normal")
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_VALUES, required=False, allow_null=True, help_text="Only this language; omit for preference."
+    )
+
+
+class IdsRequest(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_IDS)
+
+
+class RetryRequest(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=MAX_IDS,
+        help_text="Items to retry; omit to retry every failed item.",
+    )
+
+
+class ReorderRequest(serializers.Serializer):
+    item_id = serializers.IntegerField(min_value=1)
+    new_position = serializers.IntegerField(
+        min_value=0, help_text="0-based position among the pending items of the same priority."
+    )
+
+
+class PriorityRequest(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=PRIORITY_NAMES)
+
+
+class ItemResponse(serializers.Serializer):
+    id = serializers.IntegerField()
+    episode_id = serializers.IntegerField()
+    label = serializers.CharField()
+    site = serializers.CharField()
+    language = serializers.CharField(allow_null=True)
+    language_used = serializers.CharField(allow_null=True)
+    priority = serializers.ChoiceField(choices=PRIORITY_NAMES)
+    position = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=ItemState.values)
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    hoster = serializers.CharField(allow_null=True)
+    bytes_done = serializers.IntegerField()
+    bytes_total = serializers.IntegerField(allow_null=True)
+    progress_percent = serializers.FloatField(allow_null=True)
+    speed = serializers.FloatField(allow_null=True, help_text="Bytes per second.")
+    eta_seconds = serializers.IntegerField(allow_null=True)
+    worker_id = serializers.CharField(allow_null=True)
+    file_path = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class StatsResponse(serializers.Serializer):
+    state = serializers.ChoiceField(choices=QueueState.values)
+    counts = serializers.DictField(child=serializers.IntegerField())
+    total = serializers.IntegerField()
+    active = serializers.IntegerField()
+    bytes_downloaded = serializers.IntegerField()
+    bytes_in_progress = serializers.IntegerField()
+    average_speed = serializers.FloatField(allow_null=True)
+    current_speed = serializers.FloatField()
+    success_rate = serializers.FloatField(allow_null=True)
+
+
+class StatusResponse(serializers.Serializer):
+    state = serializers.ChoiceField(choices=QueueState.values)
+    active = ItemResponse(many=True)
+    pending = ItemResponse(many=True)
+    completed = ItemResponse(many=True)
+    failed = ItemResponse(many=True, help_text="Failed and cancelled items.")
+    stats = StatsResponse()
+
+
+class SkippedEpisode(serializers.Serializer):
+    episode_id = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class AddResponse(serializers.Serializer):
+    queued = ItemResponse(many=True)
+    skipped = SkippedEpisode(many=True)
+
+
+class RemoveResponse(serializers.Serializer):
+    removed = serializers.ListField(child=serializers.IntegerField())
+    cancelled = serializers.ListField(child=serializers.IntegerField(), help_text="Active items, now cancelled.")
+
+
+class QueueStateResponse(serializers.Serializer):
+    state = serializers.ChoiceField(choices=QueueState.values)
+    previous = serializers.ChoiceField(choices=QueueState.values)
+    changed = serializers.BooleanField()
+    requeued = serializers.ListField(child=serializers.IntegerField())
+
+
+class ReorderResponse(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    order = serializers.ListField(child=serializers.IntegerField(), help_text="Pending ids of that priority, in order.")
+
+
+class ClearResponse(serializers.Serializer):
+    deleted = serializers.IntegerField()
+
+
+class SkippedItem(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class RetryResponse(serializers.Serializer):
+    retried = serializers.ListField(child=serializers.IntegerField())
+    skipped = SkippedItem(many=True)

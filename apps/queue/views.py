@@ -1,0 +1,150 @@
+"""The queue API: thin views over apps.queue.services and apps.queue.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.queue import selectors, services
+from apps.queue import serializers as s
+from apps.queue.errors import InvalidQueueRequest
+
+TAG = ["queue"]
+
+
+def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class StatusView(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="The queue: active, pending, completed and failed items, plus stats",
+        parameters=[OpenApiParameter("limit", int, description="Items per list (default 200, max 1000).")],
+        responses=s.StatusResponse,
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            limit = int(request.query_params.get("limit", selectors.DEFAULT_LIST_LIMIT))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= 1000:
+            raise InvalidQueueRequest("limit must be a number from 1 to 1000.", {"limit": limit})
+        return Response(selectors.status(limit))
+
+
+class StatsView(APIView):
+    @extend_schema(tags=TAG, summary="Counts, bytes, average speed and success rate", responses=s.StatsResponse)
+    def get(self, request: Request) -> Response:
+        return Response(selectors.stats())
+
+
+class AddView(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Queue episodes (duplicates and episodes already present are reported, not added)",
+        request=s.AddRequest,
+        responses={201: s.AddResponse, 200: s.AddResponse},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.AddRequest, request.data)
+        result = services.enqueue_episodes(data["episode_ids"], data["priority"], data.get("language"))
+        return Response(result, status=status.HTTP_201_CREATED if result["queued"] else status.HTTP_200_OK)
+
+
+class ItemView(APIView):
+    @extend_schema(tags=TAG, summary="One queue item", responses=s.ItemResponse)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.item_data(selectors.get_item(pk)))
+
+    @extend_schema(
+        tags=TAG, summary="Remove an item (an active download is cancelled)", request=None, responses=s.RemoveResponse
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        return Response(services.remove_items([pk]))
+
+
+class BatchRemoveView(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Remove several items (active downloads are cancelled)",
+        request=s.IdsRequest,
+        responses=s.RemoveResponse,
+    )
+    def delete(self, request: Request) -> Response:
+        return Response(services.remove_items(_valid(s.IdsRequest, request.data)["ids"]))
+
+
+def _state_view(action: Any, summary: str) -> type[APIView]:
+    class QueueStateView(APIView):
+        @extend_schema(tags=TAG, summary=summary, request=None, responses=s.QueueStateResponse)
+        def post(self, request: Request) -> Response:
+            return Response(action())
+
+    QueueStateView.__name__ = QueueStateView.__qualname__ = f"{action.__name__.title().replace('_', '')}View"
+    return QueueStateView
+
+
+StartView = _state_view(services.start_queue, "Start processing the queue (idempotent)")
+StopView = _state_view(services.stop_queue, "Stop: active downloads go back to pending, keeping partials")
+PauseView = _state_view(services.pause_queue, "Pause: active downloads finish, nothing new starts")
+ResumeView = _state_view(services.resume_queue, "Resume processing (idempotent)")
+
+
+class ReorderView(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Move a pending item to a new position among the pending items of its priority",
+        request=s.ReorderRequest,
+        responses=s.ReorderResponse,
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.ReorderRequest, request.data)
+        order = services.reorder_item(data["item_id"], data["new_position"])
+        return Response({"item_id": data["item_id"], "order": order})
+
+
+class ClearCompletedView(APIView):
+    @extend_schema(tags=TAG, summary="Delete the completed items from the history", responses=s.ClearResponse)
+    def delete(self, request: Request) -> Response:
+        return Response({"deleted": services.clear_completed()})
+
+
+class RetryView(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Retry failed items (the given ids, or every failed item)",
+        request=s.RetryRequest,
+        responses=s.RetryResponse,
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.RetryRequest, request.data)
+        return Response(services.retry_items(data.get("ids")))
+
+
+class PriorityView(APIView):
+    @extend_schema(tags=TAG, summary="Change an item's priority", request=s.PriorityRequest, responses=s.ItemResponse)
+    def post(self, request: Request, pk: int) -> Response:
+        item = services.set_priority(pk, _valid(s.PriorityRequest, request.data)["priority"])
+        return Response(selectors.item_data(item))
+
+
+class HoldView(APIView):
+    @extend_schema(
+        tags=TAG, summary="Hold a pending item (it is skipped until resumed)", request=None, responses=s.ItemResponse
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(selectors.item_data(services.hold_item(pk)))
+
+
+class ReleaseView(APIView):
+    @extend_schema(tags=TAG, summary="Release a held item back to pending", request=None, responses=s.ItemResponse)
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(selectors.item_data(services.release_item(pk)))
