@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401  (filled in by this app's issue)
+from django.urls import path
 
-urlpatterns: list = []
+from apps.catalog.views import SearchView
+
+urlpatterns = [
+    path("", SearchView.as_view(), name="catalog-search"),  # GET /api/search
+]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import itertools
 import json
 import re
 import threading
@@ -67,6 +68,7 @@ BROKEN_LAYOUT_REPLACEMENTS = (
     ("data-play-url", "data-stream-url"),
 )
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+_COOKIE_NUMBERS = itertools.count(1)
 
 
 @cache
@@ -105,6 +107,8 @@ class Scenarios:
     hostile_titles: bool = False  # every series and episode title becomes hostile
     broken_layout: bool = False  # catalog pages lose the classes/attributes the parser needs
     broken_search: bool = False  # /ajax/search answers 404 HTML (the legacy endpoint still works)
+    redirect_target: str | None = None  # catalog redirects (/redirect/<id>, /r?t=) point here instead
+    embed_redirect_target: str | None = None  # hoster embed pages answer 302 to this URL
 
     def update(self, changes: dict[str, Any]) -> None:
         names = {f.name for f in dataclasses.fields(self)}
@@ -118,6 +122,7 @@ class Scenarios:
 @dataclass
 class Stats:
     requests: Counter[str] = field(default_factory=Counter)
+    requests_with_cookie: Counter[str] = field(default_factory=Counter)  # carried the site's __ddg1_ cookie
     bytes_served: int = 0
     current_transfers: int = 0
     max_transfers: int = 0
@@ -127,6 +132,7 @@ class Stats:
     def snapshot(self) -> dict[str, Any]:
         return {
             "requests": dict(self.requests),
+            "requests_with_cookie": dict(self.requests_with_cookie),
             "bytes_served": self.bytes_served,
             "media": {
                 "current_transfers": self.current_transfers,
@@ -304,8 +310,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("HEAD")
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        """The request body, read once (always read, so a keep-alive connection stays in sync)."""
+        if not hasattr(self, "_request_body"):
+            length = int(self.headers.get("Content-Length") or 0)
+            self._request_body = self.rfile.read(length) if length else b""
+        return self._request_body
 
     def send(
         self,
@@ -340,10 +349,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.site.scenarios.broken_layout:
             for old, new in BROKEN_LAYOUT_REPLACEMENTS:
                 text = text.replace(old, new)
-        self.send(status, text)
+        headers = {}
+        if "__ddg1_=" not in (self.headers.get("Cookie") or ""):  # DDoS-Guard hands out cookies on every page
+            headers["Set-Cookie"] = f"__ddg1_={next(_COOKIE_NUMBERS)}; Path=/; HttpOnly"
+        self.send(status, text, headers=headers)
 
     # -- dispatch ------------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
+        if hasattr(self, "_request_body"):
+            del self._request_body  # the handler object serves every request of a keep-alive connection
+        self._body()
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         try:
@@ -352,6 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             with self.site.lock:
                 self.site.stats_data.requests[path] += 1
+                if "__ddg1_=" in (self.headers.get("Cookie") or ""):
+                    self.site.stats_data.requests_with_cookie[path] += 1
                 scenarios = self.site.scenarios
                 blocked = scenarios.block_prefix is not None and path.startswith(scenarios.block_prefix)
                 captcha = scenarios.captcha_prefix is not None and path.startswith(scenarios.captcha_prefix)
@@ -615,7 +632,7 @@ class _Handler(BaseHTTPRequestHandler):
         if link is None:
             self.not_found()
             return
-        self.redirect(self.site.embed_url(link))
+        self.redirect(self.site.scenarios.redirect_target or self.site.embed_url(link))
 
     def sto_redirect(self, *, query: dict, **_: Any) -> None:
         token = (query.get("t") or [""])[0]
@@ -623,7 +640,7 @@ class _Handler(BaseHTTPRequestHandler):
         if link is None:
             self.not_found()
             return
-        self.redirect(self.site.embed_url(link))
+        self.redirect(self.site.scenarios.redirect_target or self.site.embed_url(link))
 
     # -- hosters -----------------------------------------------------------------------
     def _link(self, hoster_path: str, code: str) -> FakeLink | None:
@@ -631,6 +648,9 @@ class _Handler(BaseHTTPRequestHandler):
         link = self.site.catalog.link_by_code(code)
         if link is None or HOSTER_PATHS[link.hoster] != hoster_path:
             self.not_found()
+            return None
+        if self.site.scenarios.embed_redirect_target:
+            self.redirect(self.site.scenarios.embed_redirect_target)
             return None
         if link.dead:
             self.send(404, render("dead_file.html"))
@@ -704,7 +724,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def filemoon_api(self, *, code: str, **_: Any) -> None:
         link = self.site.catalog.link_by_code(code)
-        if link is None or link.hoster != "Filemoon" or link.variant == "packed":
+        dead = link is not None and (link.dead or link.hoster in self.site.scenarios.dead_hosters)
+        if link is None or link.hoster != "Filemoon" or link.variant == "packed" or dead:
             self.send_json(404, {"error": "not found"})
             return
         sources = {

@@ -63,17 +63,23 @@ LANGUAGE_BY_LABEL = {
 }
 
 
-def clean_text(value: Any) -> str:
-    """Text of an HTML fragment: tags (e.g. ``<em>``) removed, entities decoded, control characters dropped."""
+def tidy(value: Any) -> str:
+    """Already-decoded text: control characters dropped, whitespace collapsed."""
     if value is None:
         return ""
-    text = html.unescape(_TAG.sub("", str(value)))
-    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
+    text = "".join(" " if ch.isspace() else ch for ch in str(value) if ch.isspace() or unicodedata.category(ch) != "Cc")
     return _SPACES.sub(" ", text).strip()
 
 
+def clean_text(fragment: Any) -> str:
+    """Text of an HTML fragment (search JSON): tags such as ``<em>`` removed first, then entities decoded."""
+    if fragment is None:
+        return ""
+    return tidy(html.unescape(_TAG.sub("", str(fragment))))
+
+
 def node_text(node: LexborNode | None) -> str:
-    return clean_text(node.text(deep=True)) if node is not None else ""
+    return tidy(node.text(deep=True)) if node is not None else ""
 
 
 def parse_int(value: Any) -> int | None:
@@ -92,7 +98,7 @@ def language_from(
     name = src.rsplit("/", 1)[-1].split("?", 1)[0].lower()
     if name in LANGUAGE_BY_FLAG:
         return LANGUAGE_BY_FLAG[name]
-    label = clean_text(title).lower()
+    label = tidy(title).lower()
     if label in LANGUAGE_BY_LABEL:
         return LANGUAGE_BY_LABEL[label]
     if "untertitel" in label or "sub" in label:
@@ -338,13 +344,11 @@ class StreamSiteProvider(Provider):
         alternative = ()
         if heading is not None:
             raw = heading.attributes.get(layout.alternative_titles_attr) or ""
-            alternative = tuple(t for t in (clean_text(part) for part in raw.split(",")) if t)
+            alternative = tuple(t for t in (tidy(part) for part in raw.split(",")) if t)
         description_node = tree.css_first(layout.description)
         description = ""
         if description_node is not None:
-            description = clean_text(description_node.attributes.get(layout.description_attr)) or node_text(
-                description_node
-            )
+            description = tidy(description_node.attributes.get(layout.description_attr)) or node_text(description_node)
         genres = tuple(dict.fromkeys(t for t in (node_text(a) for a in tree.css(layout.genres)) if t))
         cover_node = tree.css_first(layout.cover)
         cover = None
@@ -516,7 +520,7 @@ class StreamSiteProvider(Provider):
             name = node_text(item.css_first(layout.hoster_name))
             if not name:
                 icon = item.css_first(layout.hoster_icon)
-                name = clean_text((icon.attributes.get("title") or "") if icon is not None else "")
+                name = tidy((icon.attributes.get("title") or "") if icon is not None else "")
                 name = re.sub(r"^Hoster\s+", "", name)
             if language is None or not target or not name:
                 raise self.changed(
@@ -536,7 +540,7 @@ class StreamSiteProvider(Provider):
         links: list[HosterLink] = []
         for item in tree.css(self.layout.play_hosters):
             attributes = item.attributes
-            name = clean_text(attributes.get("data-provider-name"))
+            name = tidy(attributes.get("data-provider-name"))
             label = attributes.get("data-language-label") or ""
             language = language_from(
                 title=label, key=attributes.get("data-language-id") or "", keys=self.layout.language_keys

@@ -1,0 +1,40 @@
+"""Request and response shapes of the search API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.catalog.types import Site
+
+MAX_QUERY_LENGTH = 100
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True, allow_blank=False)
+    site = serializers.ChoiceField(choices=[site.value for site in Site], required=False)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    site = serializers.ChoiceField(choices=[site.value for site in Site])
+    slug = serializers.CharField()
+    reference = serializers.CharField(help_text='"site:slug", accepted by POST /api/search/add')
+    title = serializers.CharField()
+    url = serializers.URLField()
+    year = serializers.IntegerField(allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+    cover_url = serializers.URLField(allow_null=True)
+
+
+class SearchWarningSerializer(serializers.Serializer):
+    site = serializers.ChoiceField(choices=[site.value for site in Site])
+    code = serializers.CharField()
+    message = serializers.CharField()
+    retry_at = serializers.DateTimeField(allow_null=True)
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    sites = serializers.ListField(child=serializers.CharField())
+    results = SearchResultSerializer(many=True)
+    warnings = SearchWarningSerializer(many=True)
+    cached = serializers.BooleanField()

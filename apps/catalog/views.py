@@ -1,0 +1,53 @@
+"""Search API: ``GET /api/search?q=…&site=`` (thin over apps.catalog.selectors)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aniworld_site.errors import ServiceUnavailable
+from apps.catalog import selectors
+from apps.catalog.serializers import SearchQuerySerializer, SearchResponseSerializer
+from apps.catalog.types import Site
+
+
+class SearchView(APIView):
+    """Search aniworld.to and s.to (or one of them) for series."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="Search text, 1-100 characters."),
+            OpenApiParameter("site", str, required=False, enum=[s.value for s in Site], description="One site only."),
+        ],
+        responses={200: SearchResponseSerializer},
+        description=(
+            "Results of both sites merged, each naming its site. When one site fails the other's results come "
+            "with a `warnings` entry; when every site fails the answer is 503 (with `Retry-After` when the sites "
+            "are blocking us). Results are cached for a few minutes."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        site = params.validated_data.get("site")
+        try:
+            data = selectors.search_catalog(params.validated_data["q"], Site(site) if site else None)
+        except selectors.AllSitesFailed as failed:
+            details = {
+                "warnings": [selectors.warning_data(s, e) for s, e in failed.failures.items()],
+                "retry_after_seconds": failed.retry_after_seconds(),
+            }
+            block = failed.blocking
+            if block is not None:
+                raise ServiceUnavailable(
+                    f"The catalog is blocking us; try again after {block.retry_at:%H:%M} UTC. ({block})",
+                    code="site_blocking",
+                    details={**details, "retry_at": block.retry_at.isoformat()},
+                ) from failed
+            first = next(iter(failed.failures.values()))
+            raise ServiceUnavailable(
+                f"The catalog could not be searched: {first}", code="catalog_unavailable", details=details
+            ) from failed
+        return Response(data)

@@ -1,0 +1,175 @@
+"""The catalog HTTP client against the fake site: rate, retries, backoff, cookies, block detection."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from apps.catalog.http import CatalogHttpClient, Page, RetryPolicy, TokenBucket, block_reason, parse_retry_after
+from apps.catalog.types import SiteBlocking, SiteUnavailable
+from tests.fakesite.server import render
+
+
+def UNLIMITED(bucket: str) -> float:
+    return 1e9
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_token_bucket_spaces_requests_at_the_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(rate=2.0, clock=clock, sleep=clock.sleep)
+    waits = [bucket.acquire() for _ in range(5)]
+    assert waits[0] == 0
+    assert waits[1:] == pytest.approx([0.5, 0.5, 0.5, 0.5])
+    clock.now += 10  # idle time refills only up to the burst capacity
+    assert bucket.acquire() == 0
+    assert bucket.acquire() == pytest.approx(0.5)
+
+
+def test_requests_per_site_are_rate_limited(fake_catalog, monkeypatch):
+    monkeypatch.setenv("ANIWORLD_CATALOG_REQUESTS_PER_SECOND", "5")
+    client = CatalogHttpClient()
+    url = f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade"
+    started = time.monotonic()
+    for _ in range(6):
+        assert client.fetch(url, bucket="aniworld").status == 200
+    assert time.monotonic() - started >= 0.9  # 1 immediate + 5 at 0.2 s
+    started = time.monotonic()
+    client.fetch(f"{fake_catalog.sto_url}/serie/stream/harbor-lights", bucket="sto")
+    assert time.monotonic() - started < 0.2  # another site has its own bucket
+    client.close()
+
+
+def test_5xx_is_retried_with_exponential_backoff_then_succeeds(fake_catalog):
+    slept: list[float] = []
+    client = CatalogHttpClient(rate=UNLIMITED, retry=RetryPolicy(attempts=4, base_delay=0.5), sleep=slept.append)
+    fake_catalog.set_scenario(fail_times=3, fail_status=503, fail_prefix="/aw/")
+    page = client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+    assert page.status == 200
+    assert fake_catalog.stats()["requests"]["/aw/anime/stream/moonlit-blade"] == 4
+    # base * 2**attempt plus up to 25 % jitter; the fake site's "Retry-After: 0" does not shorten it
+    assert len(slept) == 3
+    for attempt, delay in enumerate(slept):
+        assert 0.5 * 2**attempt <= delay <= 0.5 * 2**attempt * 1.25
+
+
+def test_5xx_after_all_attempts_is_site_unavailable(fake_catalog):
+    client = CatalogHttpClient(retry=RetryPolicy(attempts=2, base_delay=0.01))
+    fake_catalog.set_scenario(fail_times=5, fail_status=502, fail_prefix="/aw/")
+    with pytest.raises(SiteUnavailable, match="HTTP 502 2 times"):
+        client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+
+
+def test_429_after_all_attempts_is_blocking_with_retry_time(fake_catalog):
+    client = CatalogHttpClient(retry=RetryPolicy(attempts=2, base_delay=0.01), block_cooldown=lambda: 600)
+    fake_catalog.set_scenario(fail_times=5, fail_status=429, fail_prefix="/aw/")
+    before = datetime.now(UTC)
+    with pytest.raises(SiteBlocking) as caught:
+        client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld", label="aniworld.to")
+    assert "429" in str(caught.value) and "aniworld.to" in str(caught.value)
+    # Retry-After: 0 from the server is honoured as "now"
+    assert before - timedelta(seconds=1) <= caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=601)
+
+
+def test_connection_errors_are_retried_then_reported(unused_port):
+    slept: list[float] = []
+    client = CatalogHttpClient(rate=UNLIMITED, retry=RetryPolicy(attempts=3, base_delay=0.01), sleep=slept.append)
+    with pytest.raises(SiteUnavailable, match="could not be reached"):
+        client.fetch(f"http://127.0.0.1:{unused_port}/x", bucket="aniworld")
+    assert len(slept) == 2
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_ddos_guard_403_raises_site_blocking(fake_catalog):
+    client = CatalogHttpClient(block_cooldown=lambda: 1800)
+    fake_catalog.set_scenario(block_prefix="/aw/")
+    with pytest.raises(SiteBlocking) as caught:
+        client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld", label="aniworld.to")
+    assert "DDoS-Guard" in str(caught.value)
+    assert caught.value.retry_at > datetime.now(UTC) + timedelta(minutes=29)
+    assert fake_catalog.stats()["requests"]["/aw/anime/stream/moonlit-blade"] == 1  # no retry burned
+
+
+def test_captcha_page_raises_site_blocking(fake_catalog):
+    fake_catalog.set_scenario(captcha_prefix="/aw/")
+    with pytest.raises(SiteBlocking, match="captcha"):
+        CatalogHttpClient().fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+
+
+def test_cookies_are_kept_per_site(fake_catalog):
+    client = CatalogHttpClient()
+    first = f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade"
+    client.fetch(first, bucket="aniworld")
+    client.fetch(first, bucket="aniworld")
+    client.fetch(f"{fake_catalog.sto_url}/serie/stream/harbor-lights", bucket="sto")
+    with_cookie = fake_catalog.stats()["requests_with_cookie"]
+    assert with_cookie.get("/aw/anime/stream/moonlit-blade") == 1  # the second request sent the first's cookie
+    assert "/sto/serie/stream/harbor-lights" not in with_cookie  # the other site's jar is separate
+
+
+def test_browser_like_headers_are_sent(fake_catalog):
+    seen: dict[str, str] = {}
+
+    def capture(request: httpx.Request) -> httpx.Response:
+        seen.update(request.headers)
+        return httpx.Response(200, text="ok")
+
+    CatalogHttpClient(transport=httpx.MockTransport(capture)).fetch("https://aniworld.to/", bucket="aniworld")
+    assert "Chrome/" in seen["user-agent"] and seen["accept-language"].startswith("de-DE")
+    assert "text/html" in seen["accept"]
+
+
+def test_bodies_over_the_limit_are_refused(fake_catalog):
+    client = CatalogHttpClient(max_bytes=1000)
+    with pytest.raises(SiteUnavailable, match="more than 1000 bytes"):
+        client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+
+
+def _page(status: int, body: str, headers: dict[str, str] | None = None, cookies: tuple[str, ...] = ()) -> Page:
+    return Page(
+        "https://aniworld.to/x", status, httpx.Headers(headers or {"content-type": "text/html"}), body.encode(), cookies
+    )
+
+
+def test_block_reason_recognises_blocks_and_leaves_normal_pages_alone():
+    assert block_reason(_page(403, render("ddos_guard.html"))) == "DDoS-Guard answered HTTP 403"
+    assert block_reason(_page(403, "x", {"server": "ddos-guard"})) == "DDoS-Guard answered HTTP 403"
+    assert block_reason(_page(403, "x", cookies=("__ddg1_",))) == "DDoS-Guard answered HTTP 403"
+    assert "captcha" in block_reason(_page(200, render("captcha.html")))
+    assert block_reason(_page(403, "<h1>Forbidden</h1>")) == "HTTP 403 Forbidden"
+    assert block_reason(_page(200, "<p>all good</p>"), strict=True) is None
+    widget = '<div class="g-recaptcha"></div>'
+    assert block_reason(_page(200, widget)) is None  # a login form widget on a normal page
+    assert block_reason(_page(200, widget), strict=True) == "a captcha page"  # where a redirect was expected
+    assert block_reason(_page(200, "<p>ok</p>", cookies=("__ddg1_",))) is None
+
+
+def test_parse_retry_after():
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("120", now) == now + timedelta(seconds=120)
+    assert parse_retry_after("Wed, 01 Jan 2025 13:00:00 GMT", now) == datetime(2025, 1, 1, 13, 0, tzinfo=UTC)
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None

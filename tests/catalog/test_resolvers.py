@@ -1,0 +1,222 @@
+"""Every hoster resolver: decoders on samples, and the full path catalog link -> media against the fake site."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from apps.catalog import resolvers, services
+from apps.catalog.resolvers import doodstream, filemoon, packer, streamtape, voe
+from apps.catalog.types import HosterError, HosterLink, Language, MediaKind, Site
+from tests.fakesite import obfuscation
+
+# A VOE payload as the page carries it (made once with the fake site's encoder, frozen here so a change
+# to encoder and decoder together cannot hide a break in the chain).
+VOE_SAMPLE = (
+    "CR1THKb0pR9ir0czq0x1MzkRoS@$WfJRcyZ29XM2kREx9fnyqasGAj^^G3kMFzq9FIcyrIOjKTf8IyO6B2~@kDsKgXMUyLpTImM3Oyomk"
+    "TM284%?pR9ir0czq0yXnT84sSkfFIcCo1*~H1MKt0Izu8JKOap3gnKJ48sR85!!HRgzZ1IYMTkRoSWfJQIpsSx2MK#&1AsTt=@$"
+)
+VOE_SAMPLE_SOURCE = "https://delivery-node-abc.example.net/engine/hls2/01/abc/master.m3u8"
+
+
+def test_voe_payload_chain_on_a_sample():
+    assert voe.decode_payload(VOE_SAMPLE) == {"source": VOE_SAMPLE_SOURCE, "title": "sample.mp4"}
+
+
+def test_voe_payload_round_trip_and_garbage():
+    payload = {"source": "https://x.example/a.m3u8", "name": "Ünïcode"}
+    assert voe.decode_payload(obfuscation.voe_encode_payload(payload)) == payload
+    with pytest.raises(ValueError, match="does not decode"):
+        voe.decode_payload("definitely not a payload")
+    page = '<script type="application/json">["' + obfuscation.voe_encode_payload(payload) + '"]</script>'
+    assert voe.payload_from_page(page) == payload
+
+
+def test_voe_legacy_hls_value():
+    url = "https://cdn.example/master.m3u8"
+    assert voe.legacy_source(f"'hls': '{base64.b64encode(url.encode()).decode()}',") == (url, MediaKind.HLS)
+    assert voe.legacy_source(f"'mp4': '{url}'") == (url.replace("master.m3u8", "master.m3u8"), MediaKind.FILE)
+    assert voe.legacy_source("nothing here") is None
+
+
+def test_packer_unpacks_a_classic_sample():
+    sample = (
+        "eval(function(p,a,c,k,e,d){while(c--)if(k[c])p=p.replace(new RegExp('\\\\b'+c.toString(a)+'\\\\b','g'),"
+        "k[c]);return p}('0 1=\\'2://3.4/5.6\\';',7,7,'var|src|https|cdn|example|master|m3u8'.split('|'),0,{}))"
+    )
+    assert packer.find_packed(sample) == ["var src='https://cdn.example/master.m3u8';"]
+
+
+def test_packer_round_trip_and_errors():
+    source = 'jwplayer("v").setup({sources:[{file:"https://a.example/x/master.m3u8?t=1&e=2"}]});'
+    assert packer.find_packed(obfuscation.pack_js(source)) == [source]
+    assert packer.find_packed("no packed script") == []
+    with pytest.raises(packer.UnpackError, match="symbol table"):
+        packer.find_packed("eval(function(p,a,c,k,e,d){}('0 1',10,3,'a|b'.split('|'),0,{}))")
+    assert packer.unbase("Z", 62) == 61 and packer.to_base(61, 62) == "Z"
+
+
+def test_filemoon_decrypts_the_playback_payload():
+    key, iv = bytes(range(32)), bytes(range(12))
+    plain = json.dumps(
+        {"sources": [{"url": "https://a/low.m3u8", "height": 360}, {"url": "https://a/hi.m3u8", "height": 1080}]}
+    )
+    b64 = lambda data: base64.urlsafe_b64encode(data).decode().rstrip("=")  # noqa: E731
+    playback = {
+        "algorithm": "AES-256-GCM",
+        "iv": b64(iv),
+        "payload": b64(AESGCM(key).encrypt(iv, plain.encode(), None)),
+        "key_parts": [b64(key[:16]), b64(key[16:])],
+    }
+    assert filemoon.best_source(filemoon.decrypt_playback(playback)) == ("https://a/hi.m3u8", 1080)
+    with pytest.raises(ValueError, match="does not decrypt"):
+        filemoon.decrypt_playback({**playback, "key_parts": [b64(key[16:]), b64(key[:16])]})
+    with pytest.raises(ValueError, match="128-bit key"):
+        filemoon.decrypt_playback({**playback, "key_parts": [b64(key[:16])]})
+    with pytest.raises(ValueError, match="unknown playback algorithm"):
+        filemoon.decrypt_playback({**playback, "algorithm": "AES-128-CBC"})
+
+
+def test_streamtape_link_assembly():
+    script = obfuscation.streamtape_script("//streamtape.com/get_video?id=abc&expires=1&ip=x&token=", "REAL")
+    found = streamtape.LINK.search(script)
+    assert streamtape.assemble(*found.groups()) == "//streamtape.com/get_video?id=abc&expires=1&ip=x&token=REAL"
+
+
+def test_doodstream_media_url_shape():
+    url = doodstream.build_media_url("https://cdn.example/abc~", "tok", now_ms=1700000000000)
+    prefix, query = url.split("?")
+    assert prefix.startswith("https://cdn.example/abc~") and len(prefix) == len("https://cdn.example/abc~") + 10
+    assert query == "token=tok&expiry=1700000000000"
+
+
+def _links(site: Site, slug: str, season: int, number: int) -> dict[tuple[str, Language], HosterLink]:
+    sources = services.fetch_episode_sources(site, slug, season, number)
+    return {(link.hoster, link.language): link for link in sources.hosters}
+
+
+def _fetch_media(media, *, with_headers: bool = True) -> httpx.Response:
+    headers = media.headers if with_headers else {}
+    response = httpx.get(media.url, headers=headers, follow_redirects=True, timeout=30)
+    if media.kind == MediaKind.HLS and response.status_code == 200:
+        first_segment = next(line for line in response.text.splitlines() if line and not line.startswith("#"))
+        return httpx.get(httpx.URL(media.url).join(first_segment), headers=headers, timeout=30)
+    return response
+
+
+@pytest.mark.parametrize(
+    ("number", "hoster", "kind", "height"),
+    [
+        (1, "VOE", MediaKind.HLS, None),  # JSON payload form
+        (2, "VOE", MediaKind.HLS, None),  # older form behind a window.location hop
+        (1, "Doodstream", MediaKind.FILE, None),
+        (1, "Vidoza", MediaKind.FILE, 144),
+        (1, "Vidmoly", MediaKind.HLS, None),
+        (1, "Filemoon", MediaKind.HLS, 144),  # playback API
+        (2, "Filemoon", MediaKind.HLS, None),  # packed-JS page
+        (2, "Streamtape", MediaKind.FILE, None),
+    ],
+)
+def test_resolver_against_the_fake_site(fake_catalog, number, hoster, kind, height):
+    link = _links(Site.ANIWORLD, "moonlit-blade", 1, number)[(hoster, Language.GERMAN_SUB)]
+    media = services.resolve_media(link)
+    assert (media.hoster, media.kind, media.height) == (hoster, kind, height)
+    assert media.url.startswith(fake_catalog.base_url + "/")
+    response = _fetch_media(media)
+    assert response.status_code == 200 and len(response.content) > 1000
+
+
+@pytest.mark.parametrize("hoster", ["VOE", "Doodstream", "Vidmoly"])
+def test_media_needs_the_headers_the_resolver_returns(fake_catalog, hoster):
+    media = services.resolve_media(_links(Site.ANIWORLD, "moonlit-blade", 1, 1)[(hoster, Language.GERMAN_DUB)])
+    assert "Referer" in media.headers
+    assert _fetch_media(media, with_headers=False).status_code == 403
+
+
+def test_sto_links_resolve_through_the_token_redirect(fake_catalog):
+    link = _links(Site.STO, "harbor-lights", 1, 1)[("Vidoza", Language.ENGLISH_DUB)]
+    media = services.resolve_media(link)
+    assert media.kind == MediaKind.FILE and "/media/vidoza/" in media.url
+    assert fake_catalog.stats()["requests"]["/sto/r"] == 1
+
+
+def test_dead_link_reports_hoster_and_step(fake_catalog):
+    link = _links(Site.ANIWORLD, "moonlit-blade", 1, 1)[("Streamtape", Language.GERMAN_DUB)]  # dead on odd episodes
+    with pytest.raises(HosterError, match=r"Streamtape: embed page: the file is gone \(HTTP 404"):
+        services.resolve_media(link)
+
+
+def test_dead_hoster_scenario(fake_catalog):
+    fake_catalog.set_scenario(dead_hosters=["VOE", "Vidoza"])
+    links = _links(Site.ANIWORLD, "moonlit-blade", 1, 1)
+    for name in ("VOE", "Vidoza"):
+        with pytest.raises(HosterError, match=f"{name}: embed page: the hoster says the file no longer exists"):
+            services.resolve_media(links[(name, Language.GERMAN_DUB)])
+    assert services.resolve_media(links[("Vidmoly", Language.GERMAN_DUB)]).hoster == "Vidmoly"
+
+
+def test_unsupported_hoster_is_reported_without_fetching(fake_catalog):
+    link = HosterLink("LoadX", Language.GERMAN_DUB, f"{fake_catalog.aniworld_url}/redirect/1001")
+    with pytest.raises(HosterError, match="LoadX: not supported"):
+        services.resolve_media(link)
+    assert "/aw/redirect/1001" not in fake_catalog.stats()["requests"]
+
+
+def test_resolve_best_media_skips_dead_hosters_in_preference_order(fake_catalog, monkeypatch):
+    monkeypatch.setenv("ANIWORLD_HOSTER_ORDER", "Streamtape,VOE,Vidoza")
+    fake_catalog.set_scenario(dead_hosters=["VOE"])
+    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 1)
+    link, media = services.resolve_best_media(sources, [Language.ENGLISH_SUB, Language.GERMAN_SUB])
+    assert (link.hoster, link.language, media.hoster) == ("Vidoza", Language.ENGLISH_SUB, "Vidoza")
+    requests = fake_catalog.stats()["requests"]
+    assert any(path.startswith("/hoster/streamtape/") for path in requests)  # tried first, dead
+    assert any(path.startswith("/hoster/voe/") for path in requests)  # then VOE, dead by scenario
+
+
+def test_resolve_best_media_without_the_language(fake_catalog):
+    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 2)
+    with pytest.raises(services.NotFoundOnSite, match=r"no hoster .* in de .*available: de-sub"):
+        services.resolve_best_media(sources, [Language.GERMAN_DUB])
+
+
+def test_resolve_best_media_lists_every_failure(fake_catalog):
+    fake_catalog.set_scenario(dead_hosters=["VOE", "Vidoza", "Doodstream", "Vidmoly", "Filemoon"])
+    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 3)
+    with pytest.raises(HosterError) as caught:
+        services.resolve_best_media(sources, [Language.ENGLISH_SUB])
+    message = str(caught.value)
+    for name in ("VOE", "Vidoza", "Doodstream", "Vidmoly", "Filemoon", "Streamtape"):
+        assert f"{name} (English Sub)" in message
+
+
+def test_order_links_by_language_then_hoster_preference(monkeypatch):
+    monkeypatch.setenv("ANIWORLD_HOSTER_ORDER", "Vidmoly, VOE")
+    links = [
+        HosterLink("VOE", Language.GERMAN_SUB, "u1"),
+        HosterLink("Unknown", Language.GERMAN_DUB, "u2"),
+        HosterLink("Vidoza", Language.GERMAN_DUB, "u3"),
+        HosterLink("Vidmoly", Language.GERMAN_SUB, "u4"),
+        HosterLink("VOE", Language.GERMAN_DUB, "u5"),
+    ]
+    ordered = resolvers.order_links(links, [Language.GERMAN_DUB, Language.GERMAN_SUB])
+    assert [link.redirect_url for link in ordered] == ["u5", "u3", "u2", "u4", "u1"]
+    assert [link.redirect_url for link in resolvers.order_links(links, [Language.GERMAN_SUB])] == ["u4", "u1"]
+
+
+def test_every_resolver_is_registered_by_name_and_domain():
+    for name, domain in [
+        ("VOE", "voe.sx"),
+        ("Doodstream", "dood.li"),
+        ("Vidoza", "vidoza.net"),
+        ("Vidmoly", "vidmoly.to"),
+        ("Filemoon", "filemoon.sx"),
+        ("Streamtape", "streamtape.com"),
+    ]:
+        assert resolvers.resolver_by_name(name.upper()).name == name
+        assert resolvers.resolver_by_host(f"https://www.{domain}/e/abc").name == name
+    assert resolvers.resolver_by_name("dood").name == "Doodstream"
+    assert resolvers.resolver_by_host("https://voe.sx.evil.example/e/abc") is None
