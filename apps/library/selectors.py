@@ -8,23 +8,16 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from apps.catalog.types import Language
+from apps.configuration import selectors as configuration
 from apps.library import naming
 from apps.library.models import Episode, EpisodeState, Series
 
 DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = (Language.GERMAN_DUB, Language.GERMAN_SUB, Language.ENGLISH_SUB)
 
 
-def _configuration_value(name: str):
-    """A setting from apps.configuration when it provides ``name`` (the Configuration issue adds them)."""
-    from apps.configuration import selectors as configuration
-
-    getter = getattr(configuration, name, None)
-    return getter() if callable(getter) else None
-
-
 def naming_template() -> str:
-    """The owner's naming template, or the default from DESIGN.md."""
-    return _configuration_value("naming_template") or naming.DEFAULT_TEMPLATE
+    """The owner's naming template (the default from DESIGN.md until changed)."""
+    return configuration.naming_template() or naming.DEFAULT_TEMPLATE
 
 
 def parse_languages(values: Iterable[str]) -> tuple[Language, ...]:
@@ -46,12 +39,7 @@ def language_preference(series: Series | None = None) -> tuple[Language, ...]:
         chosen = parse_languages(series.language_preference)
         if chosen:
             return chosen
-    configured = _configuration_value("language_preference")
-    if configured:
-        chosen = parse_languages(configured)
-        if chosen:
-            return chosen
-    return DEFAULT_LANGUAGE_PREFERENCE
+    return tuple(configuration.language_preference()) or DEFAULT_LANGUAGE_PREFERENCE
 
 
 def language_rank(language: str | None, preference: Sequence[Language]) -> int | None:

@@ -211,6 +211,15 @@ def scan_library(*, full: bool = False, progress: ProgressCallback | None = None
     return run
 
 
+def rescan_library(*, full: bool = False) -> dict[str, Any]:
+    """Scan now, in this process (nightly schedule, ``manage.py scan``); skipped if a scan is running."""
+    try:
+        run = scan_library(full=full)
+    except ScanAlreadyRunning:
+        return {"status": "skipped", "reason": "another library scan is running"}
+    return {"status": run.status, "scan_id": run.pk, **run.stats}
+
+
 def start_scan(*, full: bool = False) -> str:
     """Queue a scan on the ``maintenance`` Celery queue (after the transaction commits); returns its task id."""
     from workers.library import scan_library_task
@@ -289,9 +298,10 @@ def _apply_details(series: Series, details: SeriesDetails) -> None:
     series.cover_url = clean_text(details.cover_url, 1000)
 
 
-def _apply_episode_lists(series: Series, episode_lists: dict[int, list[EpisodeInfo]]) -> dict[str, int]:
+def _apply_episode_lists(series: Series, episode_lists: dict[int, list[EpisodeInfo]]) -> dict[str, Any]:
     """Create/update seasons and episodes from the catalog; episodes the site dropped are kept."""
     created = updated = 0
+    new_ids: list[int] = []
     seasons = {season.number: season for season in series.seasons.all()}
     for number in episode_lists:
         if number not in seasons:
@@ -321,13 +331,19 @@ def _apply_episode_lists(series: Series, episode_lists: dict[int, list[EpisodeIn
     if new_episodes:
         Episode.objects.bulk_create(new_episodes, batch_size=500)
         created = len(new_episodes)
+        new_ids = [episode.pk for episode in new_episodes]
     if changed:
         now = timezone.now()
         for episode in changed:
             episode.updated_at = now
         Episode.objects.bulk_update(changed, ["title_de", "title_en", "languages_available", "updated_at"], 500)
         updated = len(changed)
-    return {"seasons": len(episode_lists), "episodes_created": created, "episodes_updated": updated}
+    return {
+        "seasons": len(episode_lists),
+        "episodes_created": created,
+        "episodes_updated": updated,
+        "new_episode_ids": new_ids,
+    }
 
 
 def refresh_series(series: Series, *, max_age: timedelta | None = None) -> dict[str, Any]:
@@ -441,6 +457,39 @@ def cover_file(series: Series) -> Path | None:
     except naming.UnsafePathError:
         return None
     return path if path.is_file() else None
+
+
+def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
+    """Refresh every monitored series from its site; optionally queue the new episodes (beat schedule).
+
+    Returns ``{"new_episodes": n, "queued": n, "series": [titles with new episodes], "errors": [...]}``;
+    one failing series does not stop the others.
+    """
+    new_total, queued_total, titles, errors = 0, 0, [], []
+    for series in Series.objects.filter(monitored=True).order_by("title"):
+        try:
+            result = refresh_series(series)
+        except (CatalogError, NotImplementedError) as exc:
+            logger.warning("new-episode check of %s failed: %s", series, exc)
+            errors.append({"series": series.title, "error": str(exc) or type(exc).__name__})
+            continue
+        new_ids = result["new_episode_ids"]
+        if not new_ids:
+            continue
+        new_total += len(new_ids)
+        titles.append(series.title)
+        if auto_queue:
+            preference = selectors.language_preference(series)
+            wanted = [
+                episode.pk
+                for episode in Episode.objects.filter(pk__in=new_ids).select_related("season")
+                if selectors.assess_episode(episode, preference).status == selectors.EpisodeStatus.MISSING
+            ]
+            try:
+                queued_total += len(queue_episodes(wanted, "NORMAL").get("queued", [])) if wanted else 0
+            except QueueUnavailable as exc:
+                errors.append({"series": series.title, "error": str(exc)})
+    return {"new_episodes": new_total, "queued": queued_total, "series": titles, "errors": errors}
 
 
 # --- downloads (through the queue) --------------------------------------------------------------

@@ -1,0 +1,249 @@
+"""Anime API (``/api/anime…``) and the add-to-library endpoint (``POST /api/search/add``): thin views."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aniworld_site.errors import ApiError, Conflict, ServiceUnavailable
+from apps.catalog import services as catalog
+from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, SiteBlocking
+from apps.library import naming, selectors, services
+from apps.library.models import ScanRun, Series, UnmatchedFile
+from apps.library.serializers import (
+    AddSeriesRequestSerializer,
+    DownloadRequestSerializer,
+    DownloadResultSerializer,
+    RefreshResultSerializer,
+    ScanStatusSerializer,
+    SeriesDetailSerializer,
+    SeriesListSerializer,
+    SeriesUpdateSerializer,
+    TaskStartedSerializer,
+    UnmatchedFileSerializer,
+)
+
+ERROR_RESPONSE = OpenApiResponse(description='{"error": {"code", "message", "details"}}')
+
+
+class LibraryPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def catalog_api_error(exc: Exception, *, not_found_status: int = status.HTTP_502_BAD_GATEWAY) -> ApiError:
+    """A catalog failure as a readable API error (the catalog's message names site, step and remedy)."""
+    if isinstance(exc, NotImplementedError):
+        return ServiceUnavailable(
+            "The catalog sites are not available in this installation.", code="catalog_unavailable"
+        )
+    if isinstance(exc, SiteBlocking):
+        return ServiceUnavailable(str(exc), code="site_blocking", details={"retry_at": exc.retry_at.isoformat()})
+    if isinstance(exc, NotFoundOnSite):
+        return ApiError(str(exc), code="not_found_on_site", status_code=not_found_status)
+    if isinstance(exc, LayoutChanged):
+        return ApiError(str(exc), code="catalog_layout_changed", status_code=status.HTTP_502_BAD_GATEWAY)
+    return ApiError(
+        str(exc) or "The catalog site failed.", code="catalog_error", status_code=status.HTTP_502_BAD_GATEWAY
+    )
+
+
+def get_series(pk: int) -> Series:
+    series = selectors.series_with_counts().filter(pk=pk).first()
+    if series is None:
+        raise ApiError(f"No series with id {pk} in the library.", code="not_found", status_code=404)
+    return series
+
+
+def _optional_bool(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.strip().lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no"}:
+        return False
+    raise ApiError(f"'{name}' must be true or false.", code="invalid", details={name: raw})
+
+
+class SeriesListView(generics.ListAPIView):
+    """Series in the library with episode and missing counts."""
+
+    serializer_class = SeriesListSerializer
+    pagination_class = LibraryPagination
+
+    def get_queryset(self) -> QuerySet[Series]:
+        site = self.request.query_params.get("site") or None
+        if site is not None and site not in {choice for choice, _label in Series._meta.get_field("site").choices}:
+            raise ApiError(f"Unknown site '{site}'.", code="invalid", details={"site": site})
+        search = (self.request.query_params.get("search") or "").strip()
+        if len(search) > 200:
+            raise ApiError("The search text is too long (at most 200 characters).", code="invalid")
+        return selectors.filter_series(
+            selectors.series_with_counts(),
+            search=search or None,
+            missing=_optional_bool(self.request, "missing"),
+            site=site,
+            monitored=_optional_bool(self.request, "monitored"),
+        ).order_by("title", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Part of the title, slug or an alternative title."),
+            OpenApiParameter("missing", bool, description="true: only series with missing episodes."),
+            OpenApiParameter("site", str, enum=["aniworld", "sto"]),
+            OpenApiParameter("monitored", bool),
+        ],
+        responses={200: SeriesListSerializer(many=True), 400: ERROR_RESPONSE},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class SeriesDetailView(APIView):
+    """One series with its seasons, episodes and their states."""
+
+    @extend_schema(responses={200: SeriesDetailSerializer, 404: ERROR_RESPONSE})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SeriesDetailSerializer(get_series(pk)).data)
+
+    @extend_schema(
+        request=SeriesUpdateSerializer,
+        responses={200: SeriesDetailSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        series = get_series(pk)
+        body = SeriesUpdateSerializer(series, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        body.save()
+        return Response(SeriesDetailSerializer(get_series(pk)).data)
+
+
+class SeriesRefreshView(APIView):
+    """Refresh metadata and episode lists from the catalog site now."""
+
+    @extend_schema(
+        request=None,
+        responses={200: RefreshResultSerializer, 404: ERROR_RESPONSE, 502: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        series = get_series(pk)
+        try:
+            result = services.refresh_series(series)
+        except (CatalogError, NotImplementedError) as exc:
+            raise catalog_api_error(exc) from exc
+        return Response({**result, "series": SeriesDetailSerializer(get_series(pk)).data})
+
+
+class SeriesDownloadView(APIView):
+    """Queue chosen episodes (or all missing ones) of this series, with a priority."""
+
+    @extend_schema(
+        request=DownloadRequestSerializer,
+        responses={200: DownloadResultSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        series = get_series(pk)
+        body = DownloadRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            episode_ids = services.episodes_to_download(
+                series, body.validated_data.get("episode_ids"), all_missing=body.validated_data["all_missing"]
+            )
+            result = services.queue_episodes(episode_ids, body.validated_data["priority"])
+        except services.UnknownEpisodes as exc:
+            raise ApiError(
+                "Some episodes do not exist in this series.",
+                code="not_found",
+                status_code=404,
+                details={"unknown_episode_ids": exc.episode_ids},
+            ) from exc
+        except services.QueueUnavailable as exc:
+            raise ServiceUnavailable("The download queue is not available yet.", code="queue_unavailable") from exc
+        return Response(result)
+
+
+class SeriesCoverView(APIView):
+    """The series' locally stored cover image."""
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY, 404: ERROR_RESPONSE})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        path = services.cover_file(get_series(pk))
+        if path is None:
+            raise ApiError("This series has no stored cover.", code="not_found", status_code=404)
+        return FileResponse(path.open("rb"))
+
+
+class RescanView(APIView):
+    """Start a library scan (POST) or see whether one runs and what the last one found (GET)."""
+
+    @extend_schema(responses={200: ScanStatusSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(
+            ScanStatusSerializer({"running": services.is_scan_running(), "last_scan": ScanRun.objects.first()}).data
+        )
+
+    @extend_schema(request=None, responses={202: TaskStartedSerializer, 409: ERROR_RESPONSE})
+    def post(self, request: Request) -> Response:
+        full = _optional_bool(request, "full") or False
+        try:
+            task_id = services.start_scan(full=full)
+        except services.ScanAlreadyRunning as exc:
+            raise Conflict("A library scan is already running.", code="scan_running") from exc
+        return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
+
+
+class UnmatchedFilesView(generics.ListAPIView):
+    """Video files the scanner found but could not place in a series/episode."""
+
+    serializer_class = UnmatchedFileSerializer
+    pagination_class = LibraryPagination
+    queryset = UnmatchedFile.objects.order_by("path")
+
+
+class AddSeriesView(APIView):
+    """Add a series from a catalog site to the library (wired at ``POST /api/search/add``)."""
+
+    @extend_schema(
+        request=AddSeriesRequestSerializer,
+        responses={
+            201: SeriesDetailSerializer,
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+            409: ERROR_RESPONSE,
+            502: ERROR_RESPONSE,
+            503: ERROR_RESPONSE,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = AddSeriesRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            if "url" in body.validated_data:
+                try:
+                    site, slug = catalog.parse_series_reference(body.validated_data["url"])
+                except ValueError as exc:
+                    raise ApiError(str(exc), code="invalid", details={"url": body.validated_data["url"]}) from exc
+            else:
+                site, slug = body.validated_data["site"], body.validated_data["slug"]
+            series = services.add_series(site, slug)
+        except services.SeriesAlreadyExists as exc:
+            raise Conflict(str(exc), code="already_in_library", details={"series_id": exc.series.pk}) from exc
+        except (CatalogError, NotImplementedError) as exc:
+            raise catalog_api_error(exc, not_found_status=status.HTTP_404_NOT_FOUND) from exc
+        except naming.UnsafePathError as exc:
+            raise ApiError(str(exc), code="unsafe_path", status_code=400) from exc
+        except OSError as exc:
+            raise ServiceUnavailable(
+                f"Could not create the series folder: {exc.strerror or exc}.", code="library_not_writable"
+            ) from exc
+        return Response(SeriesDetailSerializer(get_series(series.pk)).data, status=status.HTTP_201_CREATED)
