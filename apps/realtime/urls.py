@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401  (filled in by the realtime issue)
+from django.urls import path
 
-urlpatterns: list = []
+from apps.realtime.views import ConnectionStatusView
+
+urlpatterns = [
+    path("status", ConnectionStatusView.as_view(), name="ws-status"),
+]
