@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,21 @@ def make_episodes(db) -> Callable[..., list[Episode]]:
         ]
 
     return make
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[int, str, str]]:
+    """Tasks the dispatcher hands to Celery, recorded instead of sent: (item id, task id, Celery queue)."""
+    from apps.queue import services
+
+    records: list[tuple[int, str, str]] = []
+    lock = threading.Lock()
+
+    def record(sends):
+        with lock:
+            records.extend(
+                (item_id, task_id, services.celery_queue_for(priority)) for item_id, task_id, priority in sends
+            )
+
+    monkeypatch.setattr(services, "_send_tasks", record)
+    return records

@@ -18,22 +18,6 @@ from workers.engine import Failure, FailureKind, incoming_dir
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[int, str, str]]:
-    """Tasks the dispatcher hands to Celery: (item id, task id, Celery queue)."""
-    records: list[tuple[int, str, str]] = []
-    lock = threading.Lock()
-
-    def record(sends):
-        with lock:
-            records.extend(
-                (item_id, task_id, services.celery_queue_for(priority)) for item_id, task_id, priority in sends
-            )
-
-    monkeypatch.setattr(services, "_send_tasks", record)
-    return records
-
-
 def ids(result) -> list[int]:
     return [item["id"] for item in result["queued"]]
 

@@ -74,6 +74,8 @@ class Failure:
 
 _HTTP_STATUS = re.compile(r"HTTP Error (\d{3})")
 _PERMANENT_HTTP = {400, 404, 410, 451}
+# yt-dlp's ContentTooShortError ("Downloaded 10 bytes, expected 20 bytes") and IncompleteRead ("10 bytes read, 10 more expected")
+_CUT_SHORT = re.compile(r"Downloaded \d+ bytes, expected|bytes read, \d+ more expected")
 
 
 def _http_reason(status: int) -> Failure:
@@ -108,7 +110,7 @@ DISK_FULL_REASON = "The library volume is full (no space left on device); free s
 
 def classify(exc: BaseException) -> Failure:
     """Map any exception from resolving or downloading to what the queue should do."""
-    from yt_dlp.networking.exceptions import HTTPError, TransportError
+    from yt_dlp.networking.exceptions import HTTPError, IncompleteRead, TransportError
     from yt_dlp.utils import ContentTooShortError, DownloadError
 
     from apps.catalog.types import CatalogError, SiteBlocking
@@ -123,7 +125,7 @@ def classify(exc: BaseException) -> Failure:
         return Failure(FailureKind.PERMANENT if exc.permanent else FailureKind.TRANSIENT, str(exc))
     if isinstance(exc, HTTPError):
         return _http_reason(exc.status)
-    if isinstance(exc, ContentTooShortError):
+    if isinstance(exc, ContentTooShortError | IncompleteRead):
         return Failure(FailureKind.TRANSIENT, f"The transfer was cut short ({exc}).")
     if isinstance(exc, TransportError | TimeoutError | ConnectionError):
         return Failure(FailureKind.TRANSIENT, f"Network problem talking to the hoster: {exc}")
@@ -133,7 +135,7 @@ def classify(exc: BaseException) -> Failure:
         if status:
             failure = _http_reason(int(status.group(1)))
             return Failure(failure.kind, f"{failure.reason} {message}")
-        if "Downloaded" in message and "expected" in message:
+        if _CUT_SHORT.search(message):
             return Failure(FailureKind.TRANSIENT, f"The transfer was cut short: {message}")
         return Failure(FailureKind.TRANSIENT, f"Download failed: {message}")
     if isinstance(exc, OSError):

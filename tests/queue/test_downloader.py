@@ -1,0 +1,203 @@
+"""A worker's whole job for one item, in-process: real catalog client, real fake site, real engine and database.
+
+(The Celery and multi-process behaviour is in test_integration.py.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from apps.library.models import Episode, EpisodeState, Season, Series
+from apps.queue import downloader, services
+from apps.queue.models import DownloadItem, ItemState
+from tests.queue.test_engine import stream_languages
+from workers.engine import incoming_dir
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def moonlit(db) -> list[Episode]:
+    """The fake site's "Moonlit Blade" in the library: S01E01 (de, de-sub, en-sub), E02 (de-sub), E03 (de-sub, en-sub)."""
+    series = Series.objects.create(site="aniworld", slug="moonlit-blade", title="Moonlit Blade", year=2019)
+    season = Season.objects.create(series=series, number=1)
+    return [Episode.objects.create(season=season, number=number) for number in (1, 2, 3)]
+
+
+@pytest.fixture
+def worker_env(fake_catalog, library, sent, set_config):
+    set_config(max_concurrent_downloads=1, retry_backoff_seconds=1)
+    return fake_catalog
+
+
+def queue_one(episode: Episode, **options) -> int:
+    result = services.enqueue_episodes([episode.pk], options.pop("priority", "normal"), options.pop("language", None))
+    return result["queued"][0]["id"]
+
+
+def run(item_id: int) -> str:
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.QUEUED, f"item {item_id} is {item.state}, not dispatched"
+    return downloader.run_item(item_id, item.task_id)
+
+
+def make_due(item_id: int) -> None:
+    DownloadItem.objects.filter(pk=item_id).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    services.dispatch()
+
+
+def test_download_completes_into_the_library(worker_env, moonlit, library):
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "completed"
+    item = DownloadItem.objects.get(pk=item_id)
+    episode = Episode.objects.get(pk=moonlit[0].pk)
+    assert item.state == ItemState.COMPLETED and item.hoster == "VOE" and item.language_used == "de"
+    assert episode.state == EpisodeState.PRESENT and episode.file_language == "de"
+    path = library / episode.file_path
+    assert path.is_file() and path.suffix == ".mkv" and path.stat().st_size == item.bytes_done > 0
+    assert "Moonlit Blade" in path.as_posix()
+    assert "(ger)" in stream_languages(path)
+    assert list(incoming_dir(library).iterdir()) == []
+
+
+def test_language_preference_picks_the_best_offered(worker_env, moonlit, library):
+    item_id = queue_one(moonlit[2])  # offers de-sub and en-sub only
+    assert run(item_id) == "completed"
+    assert DownloadItem.objects.get(pk=item_id).language_used == "de-sub"
+
+
+def test_no_source_in_an_allowed_language_fails_at_once(worker_env, moonlit):
+    item_id = queue_one(moonlit[1], language="en")
+    assert run(item_id) == "permanent"
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.FAILED and item.attempts == 0
+    assert item.last_error.startswith("No source in an allowed language")
+    assert "German Sub" in item.last_error and "English Dub" in item.last_error
+
+
+def test_a_dead_hoster_falls_through_to_the_next(worker_env, moonlit, set_config):
+    set_config(hoster_preference=["VOE", "Vidoza", "Doodstream"])
+    worker_env.set_scenario(dead_hosters=["VOE"])
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "completed"
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.hoster == "Vidoza" and item.attempts == 0
+
+
+def test_server_errors_retry_with_backoff_then_succeed(worker_env, moonlit, set_config):
+    set_config(hoster_preference=["Vidoza"], max_retries=3)
+    worker_env.set_scenario(fail_times=12, fail_status=503, fail_prefix="/media/")
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "transient"
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.PENDING and item.attempts == 1
+    assert "503" in item.last_error and item.next_attempt_at > timezone.now()
+    assert services.dispatch() == []
+    worker_env.set_scenario(fail_times=0)
+    make_due(item_id)
+    assert run(item_id) == "completed"
+    assert DownloadItem.objects.get(pk=item_id).attempts == 1
+
+
+def test_a_truncated_transfer_is_detected_and_retried(worker_env, moonlit, library, set_config):
+    set_config(hoster_preference=["Vidoza"])
+    worker_env.set_scenario(truncate_media=True)
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "transient"
+    item = DownloadItem.objects.get(pk=item_id)
+    assert "cut short" in item.last_error or "truncated" in item.last_error, item.last_error
+    assert not Path(library / "Moonlit Blade (2019)").exists() or not list(
+        (library / "Moonlit Blade (2019)").rglob("*.mkv")
+    )
+    worker_env.set_scenario(truncate_media=False)
+    make_due(item_id)
+    assert run(item_id) == "completed"
+
+
+def test_site_blocking_waits_without_an_attempt(worker_env, moonlit):
+    worker_env.set_scenario(block_prefix="/aw/")
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "blocking"
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.PENDING and item.attempts == 0
+    assert item.next_attempt_at > timezone.now()
+
+
+def test_a_hostile_title_stays_inside_the_library(worker_env, library):
+    series = Series.objects.create(site="aniworld", slug="hostile-title", title="../../etc/evil\x01/..", year=2020)
+    episode = Episode.objects.create(season=Season.objects.create(series=series, number=1), number=1, title_de="../x")
+    item_id = queue_one(episode)
+    assert run(item_id) == "completed"
+    path = (library / Episode.objects.get(pk=episode.pk).file_path).resolve()
+    assert path.is_file() and path.is_relative_to(library.resolve())
+
+
+def _run_in_thread(item_id: int) -> tuple[threading.Thread, list[str]]:
+    outcome: list[str] = []
+    item = DownloadItem.objects.get(pk=item_id)
+
+    def target():
+        from django.db import connection
+
+        try:
+            outcome.append(downloader.run_item(item_id, item.task_id))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_for_bytes(item_id: int, library: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(path.stat().st_size > 0 for path in incoming_dir(library).glob(f"{item_id}.part*")):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the download never started writing")
+
+
+def test_cancel_of_an_active_download_stops_it_and_deletes_the_partial(worker_env, moonlit, library, set_config):
+    set_config(hoster_preference=["Vidoza"])
+    worker_env.set_scenario(slow_bytes_per_second=30_000)
+    item_id = queue_one(moonlit[0])
+    thread, outcome = _run_in_thread(item_id)
+    _wait_for_bytes(item_id, library)
+    cancelled_at = time.monotonic()
+    services.cancel_item(item_id)
+    thread.join(timeout=10)
+    assert time.monotonic() - cancelled_at < 2.0
+    assert outcome == ["cancelled"]
+    assert list(incoming_dir(library).glob(f"{item_id}*")) == []
+    assert DownloadItem.objects.get(pk=item_id).state == ItemState.CANCELLED
+
+
+def test_stop_keeps_the_partial_and_the_next_attempt_resumes(worker_env, moonlit, library, set_config):
+    set_config(hoster_preference=["Vidoza"])
+    worker_env.set_scenario(slow_bytes_per_second=40_000)
+    item_id = queue_one(moonlit[0])
+    thread, outcome = _run_in_thread(item_id)
+    _wait_for_bytes(item_id, library)
+    time.sleep(0.5)
+    services.stop_queue()
+    thread.join(timeout=10)
+    assert outcome == ["stopped"]
+    partial = incoming_dir(library) / f"{item_id}.part"
+    kept = partial.stat().st_size
+    assert kept > 0
+    assert DownloadItem.objects.get(pk=item_id).state == ItemState.PENDING
+
+    worker_env.set_scenario(slow_bytes_per_second=None)
+    served_before = worker_env.stats()["bytes_served"]
+    services.start_queue()
+    assert run(item_id) == "completed"
+    media_size = worker_env.media().mp4.stat().st_size
+    served = worker_env.stats()["bytes_served"] - served_before
+    assert served <= media_size - kept + 64 * 1024, "the resumed attempt fetched the whole file again"
