@@ -90,16 +90,12 @@ def check_new_episodes() -> dict[str, Any]:
 
 @shared_task(name="workers.schedules.rescan_library", queue="maintenance")
 def rescan_library() -> dict[str, Any]:
-    """Nightly: rescan the library folder."""
+    """Nightly: rescan the library folder (the library skips it while another scan runs)."""
     module, name = "apps.library.services", "rescan_library"
     rescan = _service(module, name)
     if rescan is None:
         return _unavailable(module, name)
-    with _single_run("rescan_library") as acquired:
-        if not acquired:
-            return {"status": "skipped", "reason": "a previous rescan is still running"}
-        result = rescan()
-    return {"status": "ok", "result": result}
+    return rescan()
 
 
 @shared_task(name="workers.schedules.prune_history", queue="maintenance")

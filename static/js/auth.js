@@ -122,6 +122,8 @@
   if (libraryForm) {
     const languageList = document.getElementById("language-order");
     wireLanguageOrder(languageList);
+    // Served straight at step 2 (owner exists and is logged in, wizard not finished): prefill it.
+    if (!document.getElementById("setup-step-library").classList.contains("d-none")) showLibraryStep();
     libraryForm.addEventListener("submit", async function (event) {
       event.preventDefault();
       const errorBox = document.getElementById("library-error");

@@ -12,6 +12,7 @@ from django_celery_beat.models import PeriodicTask
 from apps.configuration import backup, schedules, selectors, services
 from apps.configuration.models import Settings, SettingsChange
 from apps.library.models import Episode, Season, Series
+from apps.queue.models import DownloadItem
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,9 @@ def populated():
     )
     series = Series.objects.create(site="aniworld", slug="frieren", title="Frieren", year=2023)
     season = Season.objects.create(series=series, number=1)
-    Episode.objects.create(season=season, number=1, title_en="The Journey's End")
+    first = Episode.objects.create(season=season, number=1, title_en="The Journey's End")
     Episode.objects.create(season=season, number=2, title_en="It Didn't Have to Be Magic")
+    DownloadItem.objects.create(episode=first, site="aniworld", label="Frieren S01E01")
     return series
 
 
@@ -45,9 +47,13 @@ def test_backup_then_restore_brings_everything_back(populated, tmp_path, capsys)
     assert data["schema_version"] == backup.BACKUP_SCHEMA_VERSION
     assert "0001_initial" in data["migrations"]["configuration"]
     models_in_file = {obj["model"] for obj in data["objects"]}
-    assert {"configuration.settings", "configuration.settingschange", "library.series", "library.episode"} <= (
-        models_in_file
-    )
+    assert {
+        "configuration.settings",
+        "configuration.settingschange",
+        "library.series",
+        "library.episode",
+        "download_queue.downloaditem",
+    } <= models_in_file
 
     # Change everything after the backup.
     services.update_settings({"max_concurrent_downloads": 1, "check_new_episodes_hours": 1}, actor="owner")
@@ -65,6 +71,7 @@ def test_backup_then_restore_brings_everything_back(populated, tmp_path, capsys)
     assert selectors.max_concurrent_downloads() == 5
     assert list(Series.objects.values_list("slug", flat=True)) == ["frieren"]
     assert Episode.objects.filter(season__series__slug="frieren").count() == 2
+    assert list(DownloadItem.objects.values_list("label", flat=True)) == ["Frieren S01E01"]
     assert SettingsChange.objects.filter(field="(restore)").exists()
     check = PeriodicTask.objects.get(name=schedules.CHECK_NEW_EPISODES)
     assert check.interval.every == 4  # schedules follow the restored settings

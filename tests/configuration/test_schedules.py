@@ -13,6 +13,8 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from apps.configuration import schedules, services
+from apps.library.models import Episode, ScanRun, Season, Series
+from apps.queue.models import DownloadItem
 from workers import schedules as schedule_tasks
 
 pytestmark = pytest.mark.django_db
@@ -104,15 +106,23 @@ def test_check_task_passes_auto_queue_and_notifies(
 
 
 def test_rescan_task_calls_the_library(library_services):
-    assert schedule_tasks.rescan_library() == {"status": "ok", "result": {"files": 10}}
+    assert schedule_tasks.rescan_library() == {"files": 10}
     assert library_services == [("rescan", {})]
 
 
-def test_overlapping_runs_are_skipped(library_services):
-    with schedule_tasks._single_run("rescan_library") as acquired:
+def test_rescan_task_scans_the_configured_library(tmp_path):
+    (tmp_path / "Frieren (2023)" / "Season 01").mkdir(parents=True)
+    services.update_settings({"library_path": str(tmp_path)}, actor="owner")
+    result = schedule_tasks.rescan_library()
+    assert result["status"] == "finished", result
+    assert ScanRun.objects.get(pk=result["scan_id"]).status == "finished"
+
+
+def test_overlapping_checks_are_skipped(library_services):
+    with schedule_tasks._single_run("check_new_episodes") as acquired:
         assert acquired
-        assert schedule_tasks.rescan_library()["status"] == "skipped"
-    assert schedule_tasks.rescan_library()["status"] == "ok"
+        assert schedule_tasks.check_new_episodes()["status"] == "skipped"
+    assert schedule_tasks.check_new_episodes()["status"] == "ok"
 
 
 def test_missing_service_is_reported_not_raised(monkeypatch, caplog):
@@ -141,6 +151,26 @@ def test_prune_task_passes_the_retention_cutoff(monkeypatch):
 
     services.update_settings({"history_retention_days": 0}, actor="owner")
     assert schedule_tasks.prune_history() == {"status": "disabled"}
+
+
+def test_prune_task_deletes_old_finished_queue_items(tmp_path):
+    services.update_settings({"library_path": str(tmp_path), "history_retention_days": 10}, actor="owner")
+    series = Series.objects.create(site="aniworld", slug="frieren", title="Frieren")
+    season = Season.objects.create(series=series, number=1)
+    now = timezone.now()
+    old, recent = (
+        DownloadItem.objects.create(
+            episode=Episode.objects.create(season=season, number=number),
+            site="aniworld",
+            state="completed",
+            finished_at=now - timedelta(days=age),
+        )
+        for number, age in ((1, 20), (2, 2))
+    )
+    result = schedule_tasks.prune_history()
+    assert result["status"] == "ok" and result["deleted"] == 1
+    assert list(DownloadItem.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not DownloadItem.objects.filter(pk=old.pk).exists()
 
 
 def test_periodic_task_kwargs_are_valid_json():

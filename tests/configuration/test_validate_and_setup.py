@@ -6,6 +6,7 @@ import os
 import stat
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import include, path
 from rest_framework.test import APIClient
@@ -146,6 +147,14 @@ def test_setup_page_contains_both_wizard_steps(client):
     assert 'id="setup-form"' in html
     assert 'id="library-form"' in html
     assert "language-order" in html
+
+
+def test_setup_page_can_open_directly_at_step_two(rf):
+    html = render_to_string("web/setup.html", {"library_step": True}, request=rf.get("/setup"))
+    assert '<section id="setup-step-password" class="d-none">' in html
+    assert '<section id="setup-step-library">' in html
+    first_step = render_to_string("web/setup.html", {}, request=rf.get("/setup"))
+    assert '<section id="setup-step-library" class="d-none">' in first_step
 
 
 @override_settings(ROOT_URLCONF=__name__)
