@@ -214,7 +214,7 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
                 language=link.language.value,
                 title=item.label,
             ),
-            progress=_progress_callback(item.pk, heartbeat),
+            progress=_progress_callback(item.pk, series.pk, heartbeat),
             options=_engine_options(),
         )
         relative = library.to_library_relative(result.path)
@@ -258,8 +258,8 @@ class _AllHostersFailed(CatalogError):
     """Every candidate hoster failed to resolve this time (transient: the next attempt tries again)."""
 
 
-def _progress_callback(item_id: int, heartbeat: Heartbeat) -> Any:
-    reporter = ProgressReporter(item_id)
+def _progress_callback(item_id: int, series_id: int, heartbeat: Heartbeat) -> Any:
+    reporter = ProgressReporter(item_id, series_id)
 
     def on_progress(bytes_done: int, bytes_total: int | None, speed: float | None, eta: float | None) -> None:
         if heartbeat.signalled.is_set():

@@ -48,8 +48,15 @@ def publish_queue_event(event_type: str, data: dict[str, Any]) -> None:
 class ProgressReporter:
     """Progress of one item to the browsers: at most one event per ``min_interval`` seconds, newest wins."""
 
-    def __init__(self, item_id: int, min_interval: float = 0.5, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        item_id: int,
+        series_id: int | None = None,
+        min_interval: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.item_id = item_id
+        self.series_id = series_id
         self.min_interval = min_interval
         self._clock = clock
         self._last: float | None = None
@@ -63,5 +70,5 @@ class ProgressReporter:
                 return False
             self._last = now
             self.sent += 1
-        publish_queue_event(DOWNLOAD_PROGRESS, {"item_id": self.item_id, **state})
+        publish_queue_event(DOWNLOAD_PROGRESS, {"item_id": self.item_id, "series_id": self.series_id, **state})
         return True

@@ -669,7 +669,13 @@ def complete_item(item_id: int, worker_id: str, *, relative_path: str, size: int
         item.next_attempt_at = None
         item.lease_expires_at = None
         item.save()
-        data = {"item_id": item.pk, "episode_id": item.episode_id, "label": item.label, "path": relative_path}
+        data = {
+            "item_id": item.pk,
+            "series_id": _series_id(item.episode_id),
+            "episode_id": item.episode_id,
+            "label": item.label,
+            "path": relative_path,
+        }
         transaction.on_commit(lambda: publish_queue_event(DOWNLOAD_COMPLETE, data))
         transaction.on_commit(lambda: _notify("download_complete", "Download complete", item.label))
         _announce([item.pk], "completed")
@@ -714,7 +720,13 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
             item.finished_at = now
             item.next_attempt_at = None
             _restore_episode(item.episode_id)
-            event = {"item_id": item.pk, "episode_id": item.episode_id, "label": item.label, "error": item.last_error}
+            event = {
+                "item_id": item.pk,
+                "series_id": _series_id(item.episode_id),
+                "episode_id": item.episode_id,
+                "label": item.label,
+                "error": item.last_error,
+            }
         item.save()
         if event is not None:
             transaction.on_commit(lambda: publish_queue_event(DOWNLOAD_FAILED, event))
@@ -725,6 +737,10 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
         _announce([item.pk], "attempt_failed")
         _dispatch_after_commit()
     return item
+
+
+def _series_id(episode_id: int) -> int | None:
+    return Episode.objects.filter(pk=episode_id).values_list("season__series_id", flat=True).first()
 
 
 def _notify(event: str, title: str, body: str) -> None:
