@@ -89,12 +89,18 @@ def normalise_title(text: str) -> str:
     return " ".join(text.split())
 
 
+def split_folder_name(name: str) -> tuple[str, int | None]:
+    """``"Attack on Titan (2013)"`` → ``("Attack on Titan", 2013)``."""
+    found = _YEAR_SUFFIX.match(name)
+    if found and found["title"].strip():
+        return found["title"].strip(), int(found["year"])
+    return name.strip(), None
+
+
 def parse_folder_name(name: str) -> tuple[str, int | None]:
     """``"Attack on Titan (2013)"`` → ``("attack on titan", 2013)``."""
-    found = _YEAR_SUFFIX.match(name)
-    if found:
-        return normalise_title(found["title"]), int(found["year"])
-    return normalise_title(name), None
+    title, year = split_folder_name(name)
+    return normalise_title(title), year
 
 
 def season_from_directory(name: str) -> int | None:

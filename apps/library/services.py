@@ -32,7 +32,13 @@ from apps.catalog.types import CatalogError, EpisodeInfo, Language, SeriesDetail
 from apps.configuration.selectors import library_root
 from apps.library import naming, selectors
 from apps.library.models import Episode, EpisodeState, ScanRun, Season, Series, UnmatchedFile
-from apps.library.scanner import LibraryScanner, ProgressCallback
+from apps.library.scanner import (
+    LibraryScanner,
+    ProgressCallback,
+    SeriesMatcher,
+    normalise_title,
+    split_folder_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +496,111 @@ def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
             except QueueUnavailable as exc:
                 errors.append({"series": series.title, "error": str(exc)})
     return {"new_episodes": new_total, "queued": queued_total, "series": titles, "errors": errors}
+
+
+# --- importing an existing library folder ------------------------------------------------------
+class ImportRefused(Exception):
+    """The folder cannot be imported as given (outside the library, too deep, missing)."""
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    folder: str
+    status: str  # already_in_library | added | would_add | ambiguous | not_found | error
+    message: str
+    series_id: int | None = None
+
+
+def _import_candidates(folder: str | Path) -> list[str]:
+    root = library_root().resolve()
+    given = Path(folder).expanduser()
+    path = given if given.is_absolute() else (Path.cwd() / given)
+    if not path.exists() and not given.is_absolute():
+        path = root / given
+    path = path.resolve()
+    if not path.is_dir():
+        raise ImportRefused(f"'{folder}' is not a folder.")
+    if path == root:
+        return sorted(
+            entry.name
+            for entry in os.scandir(root)
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")
+        )
+    if path.parent == root:
+        return [path.name]
+    raise ImportRefused(
+        f"'{path}' is not a series folder directly inside the library folder '{root}'. "
+        "Move the series folders into the library folder first, then import them (or the whole library)."
+    )
+
+
+def _match_by_alternative_title(results: list, wanted: str, year: int | None) -> list:
+    """Search results whose series page lists ``wanted`` as an alternative title (folders often use one)."""
+    found = []
+    for result in results:
+        try:
+            details = catalog.fetch_series(result.site, result.slug)
+        except (CatalogError, NotImplementedError):
+            continue
+        titles = {normalise_title(title) for title in (details.title, *details.alternative_titles)}
+        if wanted in titles and (year is None or details.year_start in (None, year)):
+            found.append(result)
+    return found
+
+
+def import_library_folder(
+    folder: str | Path, *, site: Site | str | None = None, dry_run: bool = False
+) -> list[ImportOutcome]:
+    """Adopt existing series folders: match each to a series in the library, else find it on the catalog.
+
+    ``folder`` is the library root (every series folder in it) or one series folder
+    directly inside it. A folder is added only when exactly one search result has
+    the same title (and year, when both are known); otherwise the candidates are reported.
+    """
+    site = Site(site) if site else None
+    outcomes = []
+    for name in _import_candidates(folder):
+        matcher = SeriesMatcher(list(Series.objects.values("id", "folder", "title", "year", "alternative_titles")))
+        series_id = matcher.match([name]).get(name)
+        if series_id is not None:
+            series = Series.objects.get(pk=series_id)
+            if not dry_run and series.folder != name:
+                Series.objects.filter(pk=series_id).update(folder=name)
+            outcomes.append(ImportOutcome(name, "already_in_library", f"is {series}", series_id))
+            continue
+        title, year = split_folder_name(name)
+        try:
+            results = catalog.search(title, site)
+        except (CatalogError, NotImplementedError) as exc:
+            outcomes.append(ImportOutcome(name, "error", f"catalog search failed: {exc or 'not available'}"))
+            continue
+        wanted = normalise_title(title)
+        exact = [
+            result
+            for result in results
+            if normalise_title(result.title) == wanted and (year is None or result.year in (None, year))
+        ]
+        if not exact:
+            exact = _match_by_alternative_title(results[:3], wanted, year)
+        if len(exact) != 1:
+            shown = ", ".join(f"{r.site}:{r.slug} ({r.title}, {r.year or '?'})" for r in (exact or results)[:5])
+            status = "ambiguous" if exact else "not_found"
+            why = "several series fit" if exact else "no series with this exact title"
+            outcomes.append(ImportOutcome(name, status, f"{why}; candidates: {shown or 'none'}"))
+            continue
+        found = exact[0]
+        if dry_run:
+            outcomes.append(ImportOutcome(name, "would_add", f"would add {found.site}:{found.slug} ({found.title})"))
+            continue
+        try:
+            series = add_series(found.site, found.slug, folder=name)
+        except SeriesAlreadyExists as exc:
+            outcomes.append(ImportOutcome(name, "already_in_library", str(exc), exc.series.pk))
+        except (CatalogError, NotImplementedError, naming.UnsafePathError, OSError) as exc:
+            outcomes.append(ImportOutcome(name, "error", f"could not add {found.site}:{found.slug}: {exc}"))
+        else:
+            outcomes.append(ImportOutcome(name, "added", f"added {series.site}:{series.slug} ({series})", series.pk))
+    return outcomes
 
 
 # --- downloads (through the queue) --------------------------------------------------------------

@@ -10,7 +10,7 @@ from apps.library.models import Episode, Season, Series
 
 
 @pytest.fixture
-def library(tmp_path, settings) -> Path:
+def library(db, tmp_path, settings) -> Path:
     """An empty library root that apps.configuration.selectors.library_root() returns."""
     root = tmp_path / "library"
     root.mkdir()
