@@ -133,6 +133,8 @@ def _base_params(options: EngineOptions, concurrent: int) -> dict[str, Any]:
         "ffmpeg_location": ffmpeg_executable(),
         "cachedir": False,
         "updatetime": False,
+        # First read size; yt-dlp then sizes reads to about a second of data, so a cancel is seen quickly.
+        "buffersize": 16 * 1024,
     }
 
 
