@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 
 from celery import shared_task
 
 from apps.library import services
+from apps.realtime.publish import ProgressPublisher
 
-logger = logging.getLogger(__name__)
+SCAN_EVENT_FIELDS = ("phase", "current", "files_seen", "episodes_found", "episodes_lost", "unmatched_files")
 
 
-def _log_scan_progress(event: dict) -> None:
-    """Scan progress goes to the log; the realtime layer's publisher replaces this when it exists."""
-    logger.debug("library scan progress: %s", event)
+def scan_progress_reporter(publisher: ProgressPublisher) -> Callable[[dict], None]:
+    """Scanner events as ``library_scan_progress`` frames (throttled; the last one has ``finished: true``)."""
+
+    def report(event: dict) -> None:
+        data = {"done": event.get("directories_visited", 0), "total": None}
+        data.update({name: event[name] for name in SCAN_EVENT_FIELDS if name in event})
+        if event.get("phase") == "finished":
+            publisher.complete(**data)
+        else:
+            publisher.update(**data)
+
+    return report
 
 
 @shared_task(name="library.scan", queue="maintenance", bind=True, acks_late=True)
 def scan_library_task(self, full: bool = False) -> dict:
     """Scan the library; a second scan while one runs anywhere in the cluster is skipped, not queued."""
+    task_id = self.request.id or ""
+    publisher = ProgressPublisher.for_library_scan(task_id or "scan")
     try:
-        run = services.scan_library(full=full, progress=_log_scan_progress, task_id=self.request.id or "")
+        run = services.scan_library(full=full, progress=scan_progress_reporter(publisher), task_id=task_id)
     except services.ScanAlreadyRunning:
         return {"status": "skipped", "reason": "another library scan is running"}
+    except Exception as exc:
+        publisher.fail(str(exc) or type(exc).__name__)
+        raise
     return {"status": run.status, "scan_id": run.pk, **run.stats}

@@ -322,3 +322,25 @@ def test_refresh_catalog_errors_are_readable(auth_client, library, make_series, 
 
 def test_languages_enum_matches_stored_values():
     assert {language.value for language in Language} >= {"de", "de-sub", "en-sub"}
+
+
+def test_scan_task_publishes_progress_frames(library, make_series, monkeypatch):
+    from apps.realtime import publish as realtime
+    from workers.library import scan_library_task
+
+    frames = []
+    monkeypatch.setattr(realtime, "publish", lambda event_type, data, rooms=None: frames.append((event_type, data)))
+    make_series("Show", year=2020)
+    (library / "Show (2020)").mkdir()
+    (library / "Show (2020)" / "Show - S01E01.mkv").write_bytes(b"1")
+    result = scan_library_task.apply(task_id="scan-xyz").get()
+    assert result["status"] == "finished"
+    assert {event_type for event_type, _ in frames} == {"library_scan_progress"}
+    last = frames[-1][1]
+    assert (last["scan_id"], last["finished"], last["phase"], last["episodes_found"]) == (
+        "scan-xyz",
+        True,
+        "finished",
+        1,
+    )
+    assert last["done"] == 2  # root and the series folder
