@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aniworld_site.errors import JsonErrorsMixin
+from apps.library.views import AddSeriesView
 from apps.web.views import health
 
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/auth/", include("apps.accounts.urls")),
     path("api/", include("apps.configuration.urls")),  # /api/config, /api/config/validate, /api/setup
     path("api/anime", include("apps.library.urls")),  # /api/anime, /api/anime/<id>/…
+    path("api/search/add", AddSeriesView.as_view(), name="search-add"),  # the library owns series creation
     path("api/search", include("apps.catalog.urls")),  # /api/search, /api/search/add
     path("api/queue", include("apps.queue.urls")),  # /api/queue/…
     path("ws/", include("apps.realtime.urls")),  # GET /ws/status (the socket itself is in asgi.py)

@@ -39,3 +39,18 @@ def login_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/dashboard.html")
+
+
+@never_cache
+def library_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/library.html")
+
+
+@never_cache
+def series_page(request: HttpRequest, series_id: int) -> HttpResponse:
+    return render(request, "web/series.html", {"series_id": series_id})
+
+
+@never_cache
+def search_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/search.html")

@@ -1,0 +1,94 @@
+// Shared helpers for every page: JSON calls to /api/ with the session cookie + CSRF token, readable
+// error messages from the API's {"error": {code, message, details}} shape, and a DOM builder that only
+// ever sets text (catalog titles can hold HTML: they must never reach innerHTML).
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function call(method, url, body) {
+    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch (error) {
+      return { ok: false, status: 0, payload: null, message: "The server cannot be reached." };
+    }
+    let payload = null;
+    try { payload = await response.json(); } catch (error) { payload = null; }
+    return { ok: response.ok, status: response.status, payload: payload, message: errorMessage(response.status, payload) };
+  }
+
+  function errorMessage(status, payload) {
+    const error = payload && payload.error;
+    if (!error) return status >= 400 ? "The server answered " + status + "." : "";
+    const problems = error.details && error.details.problems;
+    return problems ? problems.join(" ") : error.message;
+  }
+
+  // el("a", {href: "/x", class: "btn"}, "text", child, ...) — attributes are set with setAttribute,
+  // strings become text nodes, null/false children are skipped. on* keys add event listeners.
+  function el(tag, attrs) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (let i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  function append(node, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) child.forEach((c) => append(node, c));
+    else node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+
+  function formatBytes(bytes) {
+    if (bytes === null || bytes === undefined) return "?";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+    return (unit ? value.toFixed(1) : value) + " " + units[unit];
+  }
+
+  function formatDuration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const s = Math.max(0, Math.round(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return h ? h + "h " + m + "m" : m ? m + "m " + r + "s" : r + "s";
+  }
+
+  function toast(message, kind) {
+    let box = document.getElementById("toasts");
+    if (!box) {
+      box = el("div", { id: "toasts", class: "toast-container position-fixed bottom-0 end-0 p-3" });
+      document.body.append(box);
+    }
+    const item = el("div", { class: "alert alert-" + (kind || "info") + " shadow-sm mb-2 py-2", role: "status" }, message);
+    box.append(item);
+    setTimeout(() => item.remove(), 6000);
+  }
+
+  window.Api = {
+    get: (url) => call("GET", url),
+    post: (url, body) => call("POST", url, body),
+    put: (url, body) => call("PUT", url, body),
+    del: (url, body) => call("DELETE", url, body),
+    el: el,
+    formatBytes: formatBytes,
+    formatDuration: formatDuration,
+    toast: toast,
+  };
+})();

@@ -1,0 +1,148 @@
+// Dashboard: the queue, live. Renders GET /api/queue/status, updates progress bars from
+// download_progress frames, and re-reads the status (debounced) on every other queue event.
+(function () {
+  "use strict";
+  const { el, formatBytes, formatDuration, toast } = window.Api;
+  const root = document.getElementById("queue-panel");
+  if (!root) return;
+
+  const PRIORITY_BADGE = { high: "text-bg-danger", normal: "text-bg-secondary", low: "text-bg-light" };
+  const STATE_BADGE = {
+    running: "text-bg-success", paused: "text-bg-warning", stopped: "text-bg-secondary",
+  };
+  let refreshTimer = null;
+
+  function scheduleRefresh(delay) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, delay === undefined ? 300 : delay);
+  }
+
+  async function refresh() {
+    const result = await Api.get("/api/queue/status");
+    if (result.ok) render(result.payload);
+    else document.getElementById("queue-error").textContent = result.message;
+  }
+
+  async function act(method, url, body, done) {
+    const result = await Api[method](url, body);
+    if (!result.ok) toast(result.message, "danger");
+    else if (done) toast(done, "success");
+    scheduleRefresh(0);
+    return result;
+  }
+
+  function progressBar(item) {
+    const percent = item.progress_percent === null ? 0 : item.progress_percent;
+    return el("div", { class: "progress", role: "progressbar", "aria-valuenow": percent.toFixed(0), "aria-valuemin": 0, "aria-valuemax": 100 },
+      el("div", { class: "progress-bar progress-bar-striped progress-bar-animated", style: "width: " + percent + "%" }));
+  }
+
+  function progressText(item) {
+    const parts = [];
+    if (item.progress_percent !== null) parts.push(item.progress_percent.toFixed(1) + " %");
+    parts.push(formatBytes(item.bytes_done) + (item.bytes_total ? " of " + formatBytes(item.bytes_total) : ""));
+    if (item.speed) parts.push(formatBytes(item.speed) + "/s");
+    if (item.eta_seconds !== null && item.eta_seconds !== undefined) parts.push("ETA " + formatDuration(item.eta_seconds));
+    if (item.hoster) parts.push(item.hoster);
+    if (item.worker_id) parts.push("on " + item.worker_id);
+    return parts.join(" · ");
+  }
+
+  function activeRow(item) {
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id } },
+      el("div", { class: "d-flex justify-content-between align-items-center gap-2" },
+        el("span", { class: "fw-semibold text-truncate item-label" }, item.label),
+        el("span", { class: "d-flex gap-2 align-items-center" },
+          el("span", { class: "badge text-bg-info" }, item.state),
+          el("button", { class: "btn btn-sm btn-outline-danger", type: "button", title: "Cancel and delete the partial file",
+            onclick: () => act("del", "/api/queue/" + item.id, undefined, "Cancelled") }, el("i", { class: "bi bi-x-lg" })))),
+      el("div", { class: "mt-2" }, progressBar(item)),
+      el("div", { class: "small text-body-secondary mt-1 progress-text" }, progressText(item)));
+  }
+
+  function pendingRow(item, index, list) {
+    const samePriority = list.filter((other) => other.priority === item.priority && other.state === "pending");
+    const position = samePriority.indexOf(item);
+    const select = el("select", { class: "form-select form-select-sm w-auto", "aria-label": "Priority",
+      onchange: (event) => act("post", "/api/queue/" + item.id + "/priority", { priority: event.target.value }) },
+      ["high", "normal", "low"].map((p) => el("option", { value: p, selected: p === item.priority }, p)));
+    return el("li", { class: "list-group-item d-flex align-items-center gap-2", dataset: { itemId: item.id } },
+      el("span", { class: "badge " + (PRIORITY_BADGE[item.priority] || "") }, item.priority),
+      el("span", { class: "flex-grow-1 text-truncate item-label" }, item.label),
+      item.state === "paused" ? el("span", { class: "badge text-bg-warning" }, "on hold") : null,
+      item.next_attempt_at ? el("span", { class: "small text-body-secondary" }, "retry at " + new Date(item.next_attempt_at).toLocaleTimeString()) : null,
+      select,
+      el("div", { class: "btn-group btn-group-sm" },
+        el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move up", disabled: position <= 0,
+          onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position - 1 }) }, el("i", { class: "bi bi-arrow-up" })),
+        el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move down", disabled: position < 0 || position >= samePriority.length - 1,
+          onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position + 1 }) }, el("i", { class: "bi bi-arrow-down" })),
+        el("button", { class: "btn btn-outline-danger", type: "button", title: "Remove",
+          onclick: () => act("del", "/api/queue/" + item.id) }, el("i", { class: "bi bi-trash" }))));
+  }
+
+  function historyRow(item) {
+    const failed = item.state !== "completed";
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id } },
+      el("div", { class: "d-flex align-items-center gap-2" },
+        el("i", { class: failed ? "bi bi-x-circle-fill text-danger" : "bi bi-check-circle-fill text-success" }),
+        el("span", { class: "flex-grow-1 text-truncate item-label" }, item.label),
+        el("span", { class: "small text-body-secondary" }, item.finished_at ? new Date(item.finished_at).toLocaleString() : ""),
+        failed ? el("button", { class: "btn btn-sm btn-outline-primary", type: "button",
+          onclick: () => act("post", "/api/queue/retry", { ids: [item.id] }, "Queued again") }, "Retry") : null),
+      failed && item.last_error ? el("div", { class: "small text-danger-emphasis mt-1 item-error" }, item.last_error) : null);
+  }
+
+  function list(id, items, row, empty) {
+    const target = document.getElementById(id);
+    target.replaceChildren(...(items.length ? items.map(row) : [el("li", { class: "list-group-item text-body-secondary" }, empty)]));
+  }
+
+  function render(status) {
+    document.getElementById("queue-error").textContent = "";
+    const badge = document.getElementById("queue-state");
+    badge.textContent = status.state;
+    badge.className = "badge " + (STATE_BADGE[status.state] || "text-bg-secondary");
+    const stats = status.stats || {};
+    const counts = stats.counts || {};
+    document.getElementById("queue-stats").textContent =
+      (stats.active || 0) + " active · " + (counts.pending || 0) + " pending · " + (counts.completed || 0) +
+      " completed · " + (counts.failed || 0) + " failed · " + formatBytes(stats.bytes_downloaded || 0) + " downloaded";
+    list("active-list", status.active, activeRow, "Nothing is downloading.");
+    list("pending-list", status.pending, pendingRow, "The queue is empty.");
+    list("history-list", [...status.failed, ...status.completed], historyRow, "No finished downloads yet.");
+  }
+
+  function updateProgress(frame) {
+    const data = frame.data || {};
+    const row = document.querySelector('#active-list [data-item-id="' + data.item_id + '"]');
+    if (!row) return scheduleRefresh();
+    const item = Object.assign({ progress_percent: null, bytes_done: 0 }, data);
+    const bar = row.querySelector(".progress-bar");
+    if (bar && item.progress_percent !== null) bar.style.width = item.progress_percent + "%";
+    row.querySelector(".progress-text").textContent = progressText(item);
+  }
+
+  document.querySelectorAll("[data-queue-action]").forEach((button) => {
+    button.addEventListener("click", () => act("post", "/api/queue/" + button.dataset.queueAction));
+  });
+  document.getElementById("clear-completed").addEventListener("click", () => act("del", "/api/queue/completed", undefined, "History cleared"));
+  document.getElementById("retry-failed").addEventListener("click", () => act("post", "/api/queue/retry", {}, "Failed downloads queued again"));
+
+  if (window.Realtime) {
+    Realtime.on("download_progress", updateProgress);
+    Realtime.on("queue_status", (frame) => (frame.data && frame.data.active ? render(frame.data) : scheduleRefresh()));
+    ["download_complete", "download_failed", "queue_started", "queue_stopped", "queue_paused", "queue_resumed"]
+      .forEach((type) => Realtime.on(type, () => scheduleRefresh()));
+    Realtime.on("download_failed", (frame) => toast((frame.data.label || "A download") + " failed: " + (frame.data.error || frame.data.last_error || ""), "danger"));
+    Realtime.on("system_warning", (frame) => toast(frame.data.message || "Warning", "warning"));
+    Realtime.on("system_error", (frame) => toast(frame.data.message || "Error", "danger"));
+    Realtime.on("state", (info) => {
+      const dot = document.getElementById("live-state");
+      dot.textContent = info.state === "open" ? "live" : info.state;
+      dot.className = "badge " + (info.state === "open" ? "text-bg-success" : "text-bg-secondary");
+    });
+    ["downloads", "queue", "system"].forEach((room) => Realtime.join(room));
+  }
+  refresh();
+})();
