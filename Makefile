@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run migrate static test lint format bench demo lock clean
+.PHONY: help venv run migrate static test format bench demo demo-reset clean
 
 help:
 	@echo "make run    set up everything and start web + worker + beat (+ embedded Redis) on http://127.0.0.1:8000"
@@ -38,6 +38,12 @@ test: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m tests.run
+
+demo: venv
+	$(PY) -m tests.fakesite.demo
+
+demo-reset: venv
+	$(PY) -m tests.fakesite.demo --reset
 
 bench: venv
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
