@@ -92,3 +92,19 @@ def eager_celery(monkeypatch):
     monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
     monkeypatch.setattr(celery_app.conf, "task_eager_propagates", True)
     return celery_app
+
+
+@pytest.fixture
+def owner_client(db):
+    """An API client authenticated as the owner without hashing a password (for the many validation cases)."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from apps.accounts.services import OWNER_USERNAME
+
+    user = get_user_model().objects.create(username=OWNER_USERNAME, is_superuser=True, is_staff=True)
+    user.set_unusable_password()
+    user.save()
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client

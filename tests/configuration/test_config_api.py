@@ -106,8 +106,8 @@ VALID_VALUES = [
 
 
 @pytest.mark.parametrize(("field", "value", "fragment"), INVALID_VALUES)
-def test_each_invalid_field_is_rejected_with_a_reason(auth_client, field, value, fragment):
-    response = auth_client.put("/api/config", {field: value}, format="json")
+def test_each_invalid_field_is_rejected_with_a_reason(owner_client, field, value, fragment):
+    response = owner_client.put("/api/config", {field: value}, format="json")
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "invalid_settings"
@@ -117,16 +117,16 @@ def test_each_invalid_field_is_rejected_with_a_reason(auth_client, field, value,
 
 
 @pytest.mark.parametrize(("field", "value", "stored"), VALID_VALUES)
-def test_each_valid_field_is_saved_and_shown(auth_client, field, value, stored):
-    response = auth_client.put("/api/config", {field: value}, format="json")
+def test_each_valid_field_is_saved_and_shown(owner_client, field, value, stored):
+    response = owner_client.put("/api/config", {field: value}, format="json")
     assert response.status_code == 200, response.content
     expected = value if stored is None else stored
     assert response.json()[field] == expected
-    assert auth_client.get("/api/config").json()[field] == expected
+    assert owner_client.get("/api/config").json()[field] == expected
 
 
-def test_get_shows_defaults_before_anything_is_saved(auth_client, settings):
-    body = auth_client.get("/api/config").json()
+def test_get_shows_defaults_before_anything_is_saved(owner_client, settings):
+    body = owner_client.get("/api/config").json()
     assert body["library_path"] == str(settings.DEFAULT_LIBRARY_DIR)
     assert body["max_concurrent_downloads"] == 2
     assert body["max_retries"] == 3
@@ -140,8 +140,8 @@ def test_get_shows_defaults_before_anything_is_saved(auth_client, settings):
     assert body["jellyfin_api_key"] == ""
 
 
-def test_all_bad_fields_are_listed_together_and_nothing_is_saved(auth_client):
-    response = auth_client.put(
+def test_all_bad_fields_are_listed_together_and_nothing_is_saved(owner_client):
+    response = owner_client.put(
         "/api/config",
         {
             "max_concurrent_downloads": 4,  # valid, must not be saved either
@@ -155,27 +155,27 @@ def test_all_bad_fields_are_listed_together_and_nothing_is_saved(auth_client):
     assert response.status_code == 400
     details = response.json()["error"]["details"]
     assert set(details) == {"max_retries", "library_path", "language_preference", "notification_urls"}
-    assert auth_client.get("/api/config").json()["max_concurrent_downloads"] == 2
+    assert owner_client.get("/api/config").json()["max_concurrent_downloads"] == 2
     assert not SettingsChange.objects.exists()
     assert selectors.max_concurrent_downloads() == 2
 
 
-def test_partial_update_keeps_other_fields(auth_client):
-    auth_client.put("/api/config", {"max_retries": 5, "library_path": "/srv/anime"}, format="json")
-    auth_client.put("/api/config", {"max_retries": 6}, format="json")
-    body = auth_client.get("/api/config").json()
+def test_partial_update_keeps_other_fields(owner_client):
+    owner_client.put("/api/config", {"max_retries": 5, "library_path": "/srv/anime"}, format="json")
+    owner_client.put("/api/config", {"max_retries": 6}, format="json")
+    body = owner_client.get("/api/config").json()
     assert body["max_retries"] == 6
     assert body["library_path"] == "/srv/anime"
 
 
-def test_patch_works_like_put(auth_client):
-    response = auth_client.patch("/api/config", {"max_retries": 1}, format="json")
+def test_patch_works_like_put(owner_client):
+    response = owner_client.patch("/api/config", {"max_retries": 1}, format="json")
     assert response.status_code == 200
     assert response.json()["max_retries"] == 1
 
 
-def test_body_must_be_an_object(auth_client):
-    response = auth_client.put("/api/config", [1, 2], format="json")
+def test_body_must_be_an_object(owner_client):
+    response = owner_client.put("/api/config", [1, 2], format="json")
     assert response.status_code == 400
     assert "non_field_errors" in response.json()["error"]["details"]
 
@@ -185,11 +185,11 @@ def test_config_requires_login(owner):
     assert APIClient().put("/api/config", {"max_retries": 1}, format="json").status_code == 401
 
 
-def test_media_server_url_needs_its_key(auth_client):
-    response = auth_client.put("/api/config", {"jellyfin_url": "http://jf.local:8096"}, format="json")
+def test_media_server_url_needs_its_key(owner_client):
+    response = owner_client.put("/api/config", {"jellyfin_url": "http://jf.local:8096"}, format="json")
     assert response.status_code == 400
     assert "jellyfin_api_key" in response.json()["error"]["details"]
-    response = auth_client.put("/api/config", {"plex_url": "http://plex.local:32400"}, format="json")
+    response = owner_client.put("/api/config", {"plex_url": "http://plex.local:32400"}, format="json")
     assert "plex_token" in response.json()["error"]["details"]
 
 
@@ -254,13 +254,13 @@ def test_history_records_who_when_and_what_with_secrets_masked(auth_client, capl
     assert len(auth_client.get("/api/config/history?limit=1").json()) == 1
 
 
-def test_saving_unchanged_values_adds_no_history(auth_client):
-    auth_client.put("/api/config", {"max_retries": 3}, format="json")
+def test_saving_unchanged_values_adds_no_history(owner_client):
+    owner_client.put("/api/config", {"max_retries": 3}, format="json")
     assert not SettingsChange.objects.exists()
 
 
-def test_accessors_follow_saved_settings(auth_client):
-    auth_client.put(
+def test_accessors_follow_saved_settings(owner_client):
+    owner_client.put(
         "/api/config",
         {
             "library_path": "/srv/anime",

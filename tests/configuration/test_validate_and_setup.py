@@ -12,7 +12,7 @@ from django.urls import include, path
 from rest_framework.test import APIClient
 
 from aniworld_site.urls import urlpatterns as site_urlpatterns
-from apps.configuration import defaults, selectors
+from apps.configuration import defaults, selectors, services
 from apps.configuration.models import Settings, SettingsChange
 from apps.library import naming
 from tests.conftest import OWNER_PASSWORD
@@ -167,3 +167,12 @@ def test_settings_page_needs_login_and_renders_the_form(client, owner):
     for field in ("library_path", "max_concurrent_downloads", "naming_template", "notification_urls", "plex_token"):
         assert f'name="{field}"' in html
     assert "configuration/settings.js" in html
+
+
+def test_admin_lists_settings_history_read_only(client, owner):
+    services.update_settings({"max_retries": 2}, actor="owner")
+    client.post("/api/auth/login", {"password": OWNER_PASSWORD}, content_type="application/json")
+    response = client.get("/admin/configuration/settingschange/")
+    assert response.status_code == 200
+    assert "max_retries" in response.content.decode()
+    assert client.get("/admin/configuration/settingschange/add/").status_code == 403
