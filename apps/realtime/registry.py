@@ -12,6 +12,7 @@ from their Channels groups.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import logging
@@ -85,6 +86,7 @@ class ProcessRegistry:
         self._client: aioredis.Redis | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._heartbeat: asyncio.Task | None = None
+        self._exit_hook_pid: int | None = None
 
     def _redis(self) -> aioredis.Redis | None:
         if not settings.REDIS_URL:
@@ -100,6 +102,7 @@ class ProcessRegistry:
     async def add(self, record: ConnectionRecord) -> None:
         self.connections[record.connection_id] = record
         self._ensure_heartbeat()
+        self._clean_up_at_exit()
         await self._mirror(record.connection_id)
 
     async def update(self, record: ConnectionRecord) -> None:
@@ -117,6 +120,23 @@ class ProcessRegistry:
             self._heartbeat.cancel()
         self._heartbeat = None
         await self._forget_process()
+
+    def _clean_up_at_exit(self) -> None:
+        """A web process stopped cleanly (SIGTERM) forgets its sockets at once instead of after the TTL."""
+        if self._exit_hook_pid != os.getpid():
+            self._exit_hook_pid = os.getpid()
+            atexit.register(self._forget_at_exit)
+
+    def _forget_at_exit(self) -> None:
+        if not settings.REDIS_URL or self._exit_hook_pid != os.getpid():
+            return
+        from apps.realtime.selectors import sweep_process
+
+        entries = [json.loads(record.to_json()) for record in self.connections.values()]
+        try:
+            sweep_process(process_id(), entries)
+        except Exception as error:
+            logger.warning("realtime: could not unregister this process at exit: %s", error)
 
     def _ensure_heartbeat(self) -> None:
         loop = asyncio.get_running_loop()

@@ -46,7 +46,7 @@ def connection_status() -> dict[str, Any]:
             entries = [json.loads(value) for value in raw.values()]
             if alive is None:
                 stale.append(proc)
-                _sweep_dead_process(client, proc, entries)
+                sweep_process(proc, entries, client)
             else:
                 records[proc] = entries
     except (redis.RedisError, OSError) as error:
@@ -82,8 +82,9 @@ def _summarise(records: dict[str, list[dict]], stale: list[str]) -> dict[str, An
     }
 
 
-def _sweep_dead_process(client: redis.Redis, proc: str, entries: list[dict]) -> None:
-    """Forget a web process that stopped renewing its heartbeat, including its group memberships."""
+def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = None) -> None:
+    """Forget a web process (dead, or exiting), including its sockets' Channels group memberships."""
+    client = client or _redis()
     with client.pipeline(transaction=True) as pipe:
         pipe.delete(connections_key(proc), alive_key(proc))
         pipe.srem(processes_key(), proc)
@@ -101,4 +102,4 @@ def _sweep_dead_process(client: redis.Redis, proc: str, entries: list[dict]) -> 
         run_sync(discard_all, timeout=5)
     except Exception as error:
         logger.warning("realtime: could not remove dead process %s from its groups: %s", proc, error)
-    logger.info("realtime: swept dead web process %s (%d connection(s))", proc, len(entries))
+    logger.info("realtime: swept web process %s (%d connection(s))", proc, len(entries))

@@ -1,0 +1,235 @@
+"""The realtime layer on the real stack: two daphne processes, a Celery worker, Redis.
+
+Events are published from separate processes (a ``manage.py shell``, which is what a
+worker does: a process of its own talking to Redis; the queue API in a web process),
+and read by a browser-style client (session cookie + Origin) on one web process and an
+API client (token in the first frame) on the other.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from aniworld_site.stack import PROJECT_DIR
+from tests.live import LiveStack
+from tests.realtime.live_client import LiveClient, browser_session, origin_of, raw_connect
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PUBLISH_ONE_DOWNLOAD = """
+import time
+from apps.realtime.publish import ProgressPublisher
+progress = ProgressPublisher.for_download({item}, series_id=42)
+for percent in range(1, 101, 2):
+    progress.update(percent=percent, downloaded_bytes=percent * 1000, total_bytes=100000)
+    time.sleep(0.02)
+assert progress.complete(path="Show (2020)/Season 01/Show - S01E01.mkv")
+print("sent", progress.sent, "coalesced", progress.coalesced)
+"""
+
+
+def publish_download(live: LiveStack, item: int) -> str:
+    return live.manage("shell", "-c", PUBLISH_ONE_DOWNLOAD.format(item=item)).stdout
+
+
+def ws_status(live: LiveStack, token: str, web: int = 0) -> dict:
+    response = httpx.get(live.url("/ws/status", web), headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_one_download_seen(client: LiveClient, item: int) -> None:
+    complete = client.wait_for(lambda f: f["type"] == "download_complete" and f["data"]["item_id"] == item, 30)
+    assert complete["data"]["series_id"] == 42
+    client.sync()
+    mine = [f for f in client.received if f["data"].get("item_id") == item]
+    progress = [f["data"]["percent"] for f in mine if f["type"] == "download_progress"]
+    assert 1 <= len(progress) <= 8, progress  # 50 updates in ~1 s, throttled to a few frames a second
+    assert progress == sorted(progress) and progress[0] == 1
+    assert [f["type"] for f in mine][-1] == "download_complete"
+    assert len([f for f in mine if f["type"] == "download_complete"]) == 1  # in two rooms, delivered once
+
+
+def test_events_from_other_processes_reach_clients_on_both_web_processes(live_stack_factory):
+    live = live_stack_factory(web_processes=2, workers=1)
+    live.setup_owner()
+    token = live.login(web=1)
+    browser = LiveClient(live, web=0, session=browser_session(live, 0), rooms=["downloads", "series:42", "queue"])
+    api = LiveClient(live, web=1, token=token, rooms=["downloads", "series:42", "queue"])
+    assert browser.open()["data"]["auth"] == "session"
+    assert api.open()["data"]["auth"] == "token"
+    assert browser.connection_id != api.connection_id
+
+    status = ws_status(live, token, web=0)
+    assert status["connections"] == 2 and len(status["processes"]) == 2
+    assert status["rooms"] == {"downloads": 2, "queue": 2, "series:42": 2}
+
+    output = publish_download(live, item=77)
+    assert "sent" in output
+    for client in (browser, api):
+        assert_one_download_seen(client, 77)
+
+    # A queue change made through the API of web process B reaches the browser on process A.
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(live.url("/api/queue/pause", 1), headers=headers, timeout=15).status_code < 300
+    for client in (browser, api):
+        client.wait_for(lambda f: f["type"] == "queue_paused", 15)
+    assert httpx.post(live.url("/api/queue/resume", 1), headers=headers, timeout=15).status_code < 300
+    for client in (browser, api):
+        client.wait_for(lambda f: f["type"] == "queue_resumed", 15)
+    browser.close()
+    api.close()
+
+
+def test_unauthenticated_foreign_and_malformed(live_stack_factory):
+    live = live_stack_factory(web_processes=1, workers=0, beat=False, wait=False)
+    live.wait_until(lambda: live.health()[1]["checks"]["database"]["ok"], 60, "web to answer")
+    live.setup_owner()
+    token = live.login()
+    session = browser_session(live)
+
+    # A foreign page riding on the owner's cookie is refused at the handshake.
+    with pytest.raises(InvalidStatus) as refused:
+        raw_connect(live.ws_url(), origin="http://evil.example", additional_headers={"Cookie": f"sessionid={session}"})
+    assert refused.value.response.status_code == 403
+
+    # No credentials: an error frame saying why, then close 4401 after the auth timeout.
+    anonymous = LiveClient(live)
+    anonymous.ws = raw_connect(live.ws_url(), origin=origin_of(live))
+    closed = anonymous.wait_closed(15)
+    assert closed.code == 4401 and closed.frames[-1]["data"]["code"] == "auth_timeout"
+
+    # A token in the URL is never read.
+    in_url = LiveClient(live)
+    in_url.ws = raw_connect(live.ws_url(f"/ws/connect?token={token}"))
+    closed = in_url.wait_closed(15)
+    assert closed.code == 4401 and all(f["type"] != "connected" for f in closed.frames)
+
+    # A wrong token.
+    forged = LiveClient(live)
+    forged.ws = raw_connect(live.ws_url())
+    forged.send(action="auth", token=token[:-6] + "AAAAAA")
+    closed = forged.wait_closed(10)
+    assert closed.code == 4401 and closed.frames[-1]["data"]["code"] == "invalid_token"
+
+    # Malformed frames are answered and survived.
+    client = LiveClient(live, token=token, rooms=["downloads"])
+    client.open()
+    for bad, code in [
+        ("{oops", "bad_json"),
+        ('{"action": "fly"}', "unknown_action"),
+        ('{"action": "join", "room": "x"}', "unknown_room"),
+    ]:
+        client.ws.send(bad)
+        assert client.wait_for(lambda f: f["type"] == "error", 10)["data"]["code"] == code
+    client.ws.send(b"\x00binary")
+    assert client.wait_for(lambda f: f["type"] == "error", 10)["data"]["code"] == "text_only"
+    client.sync()
+
+    # Logging out closes the token's sockets (on the next action at the latest).
+    assert httpx.post(live.url("/api/auth/logout"), headers={"Authorization": f"Bearer {token}"}).status_code == 204
+    time.sleep(1.2)
+    client.send(action="ping")
+    closed = client.wait_closed(10)
+    assert closed.code == 4401 and closed.frames[-1]["data"]["code"] == "logged_out"
+
+
+def test_client_reconnects_after_web_process_restart_and_resumes(live_stack_factory):
+    live = live_stack_factory(web_processes=2, workers=1)
+    live.setup_owner()
+    client = LiveClient(live, web=0, session=browser_session(live, 0), rooms=["downloads"])
+    client.open()
+    publish_download(live, item=1)
+    assert_one_download_seen(client, 1)
+    first_id = client.connection_id
+
+    live.stack.restart_child("web1")
+    closed = client.wait_closed(30)
+    assert closed.code in (1000, 1001, 1006, 1011, None)
+    attempts = client.open_with_retries(60)
+    assert attempts >= 1 and client.connection_id != first_id
+
+    publish_download(live, item=2)
+    assert_one_download_seen(client, 2)
+    token = live.login(web=1)
+    assert ws_status(live, token, web=1)["rooms"] == {"downloads": 1}
+
+
+def test_status_counts_both_processes_and_sweeps_a_killed_one(live_stack_factory):
+    live = live_stack_factory(web_processes=2, workers=0, beat=False, wait=False)
+    for web in (0, 1):
+        live.wait_until(lambda web=web: live.health(web)[1]["checks"]["database"]["ok"], 60, "web to answer")
+    live.setup_owner()
+    token = live.login()
+    on_a = [LiveClient(live, web=0, token=token, rooms=["downloads"]) for _ in range(2)]
+    on_b = [LiveClient(live, web=1, token=token, rooms=["queue", "series:9"]) for _ in range(3)]
+    for client in on_a + on_b:
+        client.open()
+    status = ws_status(live, token, web=0)
+    assert status["connections"] == 5
+    assert status["rooms"] == {"downloads": 2, "queue": 3, "series:9": 3}
+    assert sorted(p["connections"] for p in status["processes"]) == [2, 3]
+    assert ws_status(live, token, web=1)["connections"] == 5
+
+    on_b[0].close()
+    deadline = time.monotonic() + 10
+    while ws_status(live, token)["connections"] != 4:
+        assert time.monotonic() < deadline, "a closed socket was not unregistered"
+        time.sleep(0.2)
+
+    web2 = live.stack.child("web2")
+    web2.process.kill()  # no goodbye: only the expired heartbeat tells
+    web2.process.wait()
+    deadline = time.monotonic() + 40
+    while True:
+        status = ws_status(live, token, web=0)
+        if status["connections"] == 2:
+            break
+        assert time.monotonic() < deadline, f"the killed process's entries were not swept: {status}"
+        time.sleep(1)
+    assert len(status["processes"]) == 1 and status["rooms"] == {"downloads": 2}
+    for client in on_a:
+        client.sync()
+
+
+SLOW_CLIENT_FLOOD = """
+import os
+from apps.realtime.publish import publish
+for item in range(1500):
+    publish("download_complete", {"item_id": item, "padding": os.urandom(10000).hex()})
+publish("system_info", {"code": "flood_over", "message": "done"})
+"""
+
+
+def test_client_that_stops_reading_is_dropped_and_others_keep_up(live_stack_factory):
+    """30 MB of events: the client that never reads is closed (4008) instead of buffering them all."""
+    live = live_stack_factory(web_processes=1, workers=0, beat=False, wait=False)
+    live.wait_until(lambda: live.health()[1]["checks"]["database"]["ok"], 60, "web to answer")
+    live.setup_owner()
+    token = live.login()
+    reader = LiveClient(live, token=token, rooms=["downloads", "system"])
+    reader.open()
+    stalled = LiveClient(live, token=token, rooms=["downloads"])
+    stalled.open()  # from now on nobody calls recv(): its reader thread stops at max_queue, TCP fills up
+    flood = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", SLOW_CLIENT_FLOOD], cwd=PROJECT_DIR, env=live.env
+    )
+    try:
+        reader.wait_for(lambda f: f["type"] == "system_info" and f["data"]["code"] == "flood_over", 120)
+    finally:
+        assert flood.wait(timeout=120) == 0
+    assert len(reader.events("download_complete")) > 100
+    deadline = time.monotonic() + 30
+    while (status := ws_status(live, token))["connections"] != 1:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    assert f"closing slow client {stalled.connection_id}" in live.log_path.read_text()
+    reader.sync()
+    closed = stalled.wait_closed(30)  # its backlog, then the end
+    assert closed.code in (4008, 1006, None)
