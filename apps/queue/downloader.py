@@ -127,7 +127,7 @@ class Heartbeat(threading.Thread):
         if not self.signalled.is_set():
             self.signal = signal
             self.signalled.set()
-            logger.info("item %s: %s requested", self.item_id, signal)
+            logger.debug("item %s: %s requested", self.item_id, signal)
 
     def run(self) -> None:
         check_every = config.control_check_seconds()

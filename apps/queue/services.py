@@ -540,7 +540,8 @@ def reap_expired_leases() -> list[int]:
     with transaction.atomic():
         _control(lock=True)
         requeued = _return_active_to_pending(
-            "the worker stopped responding (lease expired); will resume from its partial file",
+            "no worker finished it in time (its worker stopped responding, or the task never arrived); "
+            "will resume from its partial file",
             Q(lease_expires_at__lt=now),
         )
         if requeued:

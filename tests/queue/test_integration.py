@@ -288,3 +288,46 @@ def test_restarting_web_worker_and_redis_loses_nothing(queue_stack, fake_site):
     finally:
         redis.kill()
         redis.wait()
+
+
+def test_hoster_trouble_on_the_live_stack(queue_stack, fake_site):
+    live, api = queue_stack(workers=1)
+    api.config(
+        max_concurrent_downloads=1, hoster_preference=["Vidoza", "Doodstream"], max_retries=3, retry_backoff_seconds=1
+    )
+    episodes = api.add_moonlit()
+
+    # 5xx beyond the engine's own retries: the attempt fails, backs off, and the next attempt succeeds
+    fake_site.set_scenario(fail_times=40, fail_status=503, fail_prefix="/media/")
+    (flaky,) = api.add([episodes[(1, 1)]])
+    waiting = wait_for(lambda: (found := api.item(flaky))["attempts"] >= 1 and found, 60, "a failed attempt", live)
+    assert "503" in waiting["last_error"] and waiting["next_attempt_at"]
+    fake_site.set_scenario(fail_times=0)
+    done = wait_for(lambda: (found := api.item(flaky))["state"] == "completed" and found, 60, "the retry", live)
+    assert done["attempts"] >= 1
+
+    # a dead hoster: the next hoster in the preference takes over within the same attempt
+    fake_site.set_scenario(dead_hosters=["Vidoza"])
+    (dead,) = api.add([episodes[(1, 2)]])
+    done = wait_for(lambda: (found := api.item(dead))["state"] == "completed" and found, 60, "the fallback", live)
+    assert done["hoster"] == "Doodstream" and done["attempts"] == 0
+    fake_site.set_scenario(dead_hosters=[])
+
+    # a truncated transfer: detected, the attempt fails transient, a later attempt completes
+    fake_site.set_scenario(truncate_media=True)
+    (cut,) = api.add([episodes[(1, 3)]])
+    waiting = wait_for(lambda: (found := api.item(cut))["attempts"] >= 1 and found, 90, "the truncation", live)
+    assert "cut short" in waiting["last_error"] or "truncated" in waiting["last_error"], waiting["last_error"]
+    fake_site.set_scenario(truncate_media=False)
+    wait_for(lambda: api.item(cut)["state"] == "completed", 60, "the download after the truncation", live)
+
+    # a hostile title: the file lands inside the library, whatever the catalog says
+    hostile = api.call("POST", "/api/search/add", 201, json={"site": "aniworld", "slug": "hostile-title"})
+    detail = api.call("GET", f"/api/anime/{hostile['id']}")
+    episode_id = detail["seasons"][0]["episodes"][0]["id"]
+    (safe,) = api.add([episode_id])
+    done = wait_for(lambda: (found := api.item(safe))["state"] == "completed" and found, 60, "the hostile title", live)
+    library = (live.data_dir / "library").resolve()
+    path = (library / done["file_path"]).resolve()
+    assert path.is_file() and path.is_relative_to(library)
+    assert ".." not in Path(done["file_path"]).parts

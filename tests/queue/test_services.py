@@ -294,7 +294,7 @@ def test_reaper_requeues_expired_leases_only(make_episodes, library, sent, set_c
 
     item = DownloadItem.objects.get(pk=lost)
     assert item.state == ItemState.QUEUED, "the reaped item is dispatched again at once"
-    assert item.attempts == 0 and "lease expired" in item.last_error
+    assert item.attempts == 0 and "stopped responding" in item.last_error
     assert [item_id for item_id, _, _ in sent] == [lost]
     assert DownloadItem.objects.get(pk=alive).worker_id == "live-worker"
     assert services.control_signal(lost, "dead-worker") == services.Signal.STOP
