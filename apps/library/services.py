@@ -182,6 +182,7 @@ def scan_lock(owner: str = "") -> Iterator[Callable[[], None]]:
 
 
 MAX_STORED_PROBLEMS = 1000
+KEPT_SCAN_RUNS = 50
 
 
 def scan_library(*, full: bool = False, progress: ProgressCallback | None = None, task_id: str = "") -> ScanRun:
@@ -214,6 +215,8 @@ def scan_library(*, full: bool = False, progress: ProgressCallback | None = None
         run.stats = report.as_dict()
         run.problems = report.problems[:MAX_STORED_PROBLEMS]
         run.save(update_fields=["status", "finished_at", "stats", "problems"])
+    keep = ScanRun.objects.values_list("pk", flat=True)[:KEPT_SCAN_RUNS]
+    ScanRun.objects.exclude(pk__in=list(keep)).delete()
     return run
 
 
