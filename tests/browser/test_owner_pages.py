@@ -24,7 +24,11 @@ def test_first_visit_setup_dashboard_logout_login(live_stack_factory, page):
 
     page.fill("#password", OWNER_PASSWORD)
     page.fill("#password-confirm", OWNER_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("#setup-form button[type=submit]")
+    page.wait_for_selector("#setup-step-library:not(.d-none)")
+    assert page.input_value("#library-path")  # a sensible default is offered
+    screenshot(page, "setup-library")
+    page.click("#library-form button[type=submit]")
     page.wait_for_url(live.url("/"))
     page.wait_for_selector("[data-check=workers]")
     assert "worker(s) alive" in page.inner_text("[data-check=workers]")
