@@ -133,10 +133,8 @@ class ProcessRegistry:
         from apps.realtime.selectors import sweep_process
 
         entries = [json.loads(record.to_json()) for record in self.connections.values()]
-        try:
-            sweep_process(process_id(), entries)
-        except Exception as error:
-            logger.warning("realtime: could not unregister this process at exit: %s", error)
+        with contextlib.suppress(Exception):  # logging may already be shut down; the TTL is the fallback
+            sweep_process(process_id(), entries, announce=False)
 
     def _ensure_heartbeat(self) -> None:
         loop = asyncio.get_running_loop()

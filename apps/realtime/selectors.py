@@ -82,7 +82,7 @@ def _summarise(records: dict[str, list[dict]], stale: list[str]) -> dict[str, An
     }
 
 
-def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = None) -> None:
+def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = None, announce: bool = True) -> None:
     """Forget a web process (dead, or exiting), including its sockets' Channels group memberships."""
     client = client or _redis()
     with client.pipeline(transaction=True) as pipe:
@@ -101,5 +101,7 @@ def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = N
     try:
         run_sync(discard_all, timeout=5)
     except Exception as error:
-        logger.warning("realtime: could not remove dead process %s from its groups: %s", proc, error)
-    logger.info("realtime: swept web process %s (%d connection(s))", proc, len(entries))
+        if announce:
+            logger.warning("realtime: could not remove process %s from its groups: %s", proc, error)
+    if announce:
+        logger.info("realtime: swept web process %s (%d connection(s))", proc, len(entries))
