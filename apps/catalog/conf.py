@@ -17,6 +17,7 @@ Nothing here imports Django, so workers and the fake site can use it freely.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,8 @@ DEFAULT_REQUESTS_PER_SECOND = 1.0
 DEFAULT_RETRY_DELAY_SECONDS = 1.0
 DEFAULT_BLOCK_COOLDOWN_SECONDS = 30 * 60
 
+logger = logging.getLogger(__name__)
+
 SettingsSource = Callable[[str], Any]
 _settings_source: SettingsSource | None = None
 
@@ -53,10 +56,20 @@ def use_settings_source(source: SettingsSource | None) -> None:
     _settings_source = source
 
 
+def settings_source() -> SettingsSource | None:
+    """The registered source (tests use it to put back what they replaced)."""
+    return _settings_source
+
+
 def _from_source(key: str) -> Any:
+    """The owner's value for ``key``; None when unset or when the source fails (then defaults apply)."""
     if _settings_source is None:
         return None
-    return _settings_source(key)
+    try:
+        return _settings_source(key)
+    except Exception as exc:  # e.g. the database is not reachable or not migrated yet
+        logger.warning("catalog setting %s unavailable (%s); using the default", key, exc)
+        return None
 
 
 def _env(name: str) -> str | None:
@@ -97,8 +110,15 @@ def _positive_float(raw: Any, default: float) -> float:
 
 
 def requests_per_second(bucket: str) -> float:
-    """Polite request rate for one site or hoster (``bucket`` is e.g. ``"aniworld"`` or ``"hoster:VOE"``)."""
-    raw = _env(ENV_REQUESTS_PER_SECOND) or _from_source(KEY_REQUESTS_PER_SECOND)
+    """Polite request rate for one site or hoster (``bucket`` is e.g. ``"aniworld"`` or ``"hoster:VOE"``).
+
+    The source is asked for ``catalog.requests_per_second:<site>`` for a site, then for the general key.
+    """
+    raw = _env(ENV_REQUESTS_PER_SECOND)
+    if raw is None and bucket in {site.value for site in Site}:
+        raw = _from_source(f"{KEY_REQUESTS_PER_SECOND}:{bucket}")
+    if raw is None:
+        raw = _from_source(KEY_REQUESTS_PER_SECOND)
     return _positive_float(raw, DEFAULT_REQUESTS_PER_SECOND) if raw is not None else DEFAULT_REQUESTS_PER_SECOND
 
 

@@ -150,7 +150,7 @@ class FakeCatalogSite:
         self.catalog: FakeCatalog = build_catalog()
         self.scenarios = Scenarios()
         self.stats_data = Stats()
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self._media_root = media_root
         self._media: MediaFiles | None = None
         self._httpd = _Server((host, port), _Handler)
@@ -232,6 +232,10 @@ class FakeCatalogSite:
     def set_scenario(self, **changes: Any) -> None:
         with self.lock:
             self.scenarios.update(changes)
+
+    def scenario_state(self) -> dict[str, Any]:
+        with self.lock:
+            return dataclasses.asdict(self.scenarios)
 
     def reset(self) -> None:
         """Scenarios back to normal and statistics cleared."""
@@ -355,7 +359,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send(status, text, headers=headers)
 
     # -- dispatch ------------------------------------------------------------------
+    def version_string(self) -> str:
+        return self.server_software
+
     def _dispatch(self, method: str) -> None:
+        self.server_software = self.server_version
         if hasattr(self, "_request_body"):
             del self._request_body  # the handler object serves every request of a keep-alive connection
         self._body()
@@ -377,10 +385,11 @@ class _Handler(BaseHTTPRequestHandler):
                     scenarios.fail_times -= 1
                 fail_status = scenarios.fail_status
             if blocked:
+                self.server_software = "ddos-guard"
                 self.send(
                     403,
                     render("ddos_guard.html"),
-                    headers={"Server": "ddos-guard", "Set-Cookie": ["__ddg1_=fake1; Path=/", "__ddg2_=fake2; Path=/"]},
+                    headers={"Set-Cookie": ["__ddg1_=fake1; Path=/", "__ddg2_=fake2; Path=/"]},
                 )
                 return
             if captcha:
@@ -400,8 +409,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _control(self, method: str, path: str) -> None:
         if path == "/_control/state" and method == "GET":
-            with self.site.lock:
-                self.send_json(200, dataclasses.asdict(self.site.scenarios))
+            self.send_json(200, self.site.scenario_state())
         elif path == "/_control/stats" and method == "GET":
             self.send_json(200, self.site.stats())
         elif path == "/_control/reset" and method == "POST":
@@ -417,8 +425,7 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 self.send_json(400, {"error": str(exc)})
                 return
-            with self.site.lock:
-                self.send_json(200, dataclasses.asdict(self.site.scenarios))
+            self.send_json(200, self.site.scenario_state())
         else:
             self.send_json(404, {"error": f"no control endpoint {method} {path}"})
 
@@ -825,12 +832,12 @@ class _Handler(BaseHTTPRequestHandler):
                 chunk = handle.read(min(chunk_size, remaining))
                 if not chunk:
                     break
+                if rate:
+                    time.sleep(len(chunk) / rate)
                 self.wfile.write(chunk)
                 remaining -= len(chunk)
                 with self.site.lock:
                     self.site.stats_data.bytes_served += len(chunk)
-                if rate:
-                    time.sleep(len(chunk) / rate)
             self.wfile.flush()
         if scenarios.truncate_media:
             self.close_connection = True
