@@ -10,9 +10,10 @@ next hoster or language), ``HosterRefused`` (that link is never fetched).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from apps.catalog import conf, resolvers
 from apps.catalog.http import get_client, reset_client
@@ -36,6 +37,7 @@ from apps.catalog.types import (
     SiteUnavailable,
 )
 
+T = TypeVar("T")
 MAX_CATALOG_REDIRECTS = 3
 MAX_COVER_BYTES = 5 * 1024 * 1024
 REFERENCE = re.compile(rf"(?P<site>aniworld|sto)\s*:\s*(?P<slug>{SLUG})", re.IGNORECASE)
@@ -58,12 +60,25 @@ def _relevance(query: str, result: SearchResult) -> int:
     return 2 if wanted in title else 3
 
 
+def _closing_db_connections(function: Callable[..., T], *args: object) -> T:
+    """Run in a worker thread; close the database connections the settings source may have opened there."""
+    try:
+        return function(*args)
+    finally:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.db import connections
+
+            connections.close_all()
+
+
 def search_sites(query: str, sites: Iterable[Site] | None = None) -> SearchOutcome:
     """Search the given sites (all by default) in parallel; one site failing does not hide the others."""
     chosen = [Site(site) for site in (sites or list(Site))]
     outcome = SearchOutcome()
     with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="catalog-search") as pool:
-        futures = {site: pool.submit(provider_for(site).search, query) for site in chosen}
+        futures = {site: pool.submit(_closing_db_connections, provider_for(site).search, query) for site in chosen}
     site_order = {site: index for index, site in enumerate(chosen)}
     found: list[tuple[int, int, int, SearchResult]] = []
     for site, future in futures.items():

@@ -220,3 +220,26 @@ def test_every_resolver_is_registered_by_name_and_domain():
         assert resolvers.resolver_by_host(f"https://www.{domain}/e/abc").name == name
     assert resolvers.resolver_by_name("dood").name == "Doodstream"
     assert resolvers.resolver_by_host("https://voe.sx.evil.example/e/abc") is None
+
+
+def test_captcha_on_the_catalog_redirect_is_site_blocking_and_stops_the_fallback(fake_catalog):
+    fake_catalog.set_scenario(captcha_prefix="/aw/redirect/")
+    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 1)
+    with pytest.raises(services.SiteBlocking) as caught:
+        services.resolve_best_media(sources)
+    assert "aniworld.to is blocking us" in str(caught.value) and caught.value.retry_at
+    assert fake_catalog.requests_to("/aw/redirect/") == 1  # no hoster after hoster into the same wall
+
+
+def test_a_hoster_showing_a_captcha_is_a_hoster_error_not_a_site_block(fake_catalog):
+    fake_catalog.set_scenario(captcha_prefix="/hoster/vidoza/")
+    link = _links(Site.ANIWORLD, "moonlit-blade", 1, 1)[("Vidoza", Language.GERMAN_DUB)]
+    with pytest.raises(HosterError, match="Vidoza: embed page: the hoster shows a block or captcha"):
+        services.resolve_media(link)
+
+
+def test_hoster_5xx_is_retried_then_resolves(fake_catalog):
+    fake_catalog.set_scenario(fail_times=2, fail_status=503, fail_prefix="/hoster/vidmoly/")
+    link = _links(Site.ANIWORLD, "moonlit-blade", 1, 1)[("Vidmoly", Language.GERMAN_DUB)]
+    assert services.resolve_media(link).hoster == "Vidmoly"
+    assert fake_catalog.requests_to("/hoster/vidmoly/") == 3
