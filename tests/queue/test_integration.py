@@ -195,8 +195,9 @@ def test_owner_controls_on_the_live_stack(queue_stack, fake_site):
     cancelled_at = time.monotonic()
     assert api.call("DELETE", f"/api/queue/{first}") == {"removed": [], "cancelled": [first]}
     wait_for(lambda: not list(incoming.glob(f"{first}.*")), 5, "the partial to go", live)
-    assert time.monotonic() - cancelled_at < 2.5
-    assert fake_site.stats()["media"]["current_transfers"] <= 1
+    latency = time.monotonic() - cancelled_at
+    assert latency < 2.5, f"cancel took {latency:.2f} s (DELETE call and 0.2 s polling included)"
+    assert api.item(first)["state"] == "cancelled"
 
     # stop: the running item goes back to pending with its partial; start resumes it
     wait_for(lambda: api.item(second)["bytes_done"] > 0, 60, "the second download to run", live)
