@@ -145,6 +145,9 @@
     ws.onclose = function (event) {
       lost(ws, event.code);
     };
+    ws.onerror = function () {
+      lost(ws, 1006); // browsers follow with a close event; some runtimes never do after a failed handshake
+    };
   }
 
   function lost(ws, code) {

@@ -8,9 +8,14 @@ API client (token in the first frame) on the other.
 
 from __future__ import annotations
 
+import json
+import queue
+import shutil
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -233,3 +238,80 @@ def test_client_that_stops_reading_is_dropped_and_others_keep_up(live_stack_fact
     reader.sync()
     closed = stalled.wait_closed(30)  # its backlog, then the end
     assert closed.code in (4008, 1006, None)
+
+
+class NodeTab:
+    """static/js/realtime.js running under Node as a logged-in browser tab."""
+
+    def __init__(self, live: LiveStack, session: str, web: int = 0):
+        driver = Path(__file__).with_name("realtime_js_driver.mjs")
+        self.process = subprocess.Popen(
+            ["node", "--experimental-websocket", "--no-warnings", str(driver), live.url("", web), session],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[dict] = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(json.loads(line))
+
+    def command(self, **command) -> None:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, predicate, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                item = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            self.seen.append(item)
+            if predicate(item):
+                return item
+        raise AssertionError(f"the JS client did not report it within {timeout}s; saw {self.seen[-8:]}")
+
+    def frame(self, frame_type: str, timeout: float = 30, **data) -> dict:
+        def matches(item: dict) -> bool:
+            frame = item.get("frame")
+            return (
+                bool(frame) and frame["type"] == frame_type and all(frame["data"].get(k) == v for k, v in data.items())
+            )
+
+        return self.wait_for(matches, timeout)["frame"]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.command(close=True)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run static/js/realtime.js")
+def test_dashboard_js_client_reconnects_rejoins_and_refetches_queue_status(live_stack_factory):
+    live = live_stack_factory(web_processes=1, workers=1)
+    live.setup_owner()
+    tab = NodeTab(live, browser_session(live))
+    try:
+        tab.command(join="downloads")
+        first = tab.frame("connected")
+        assert first["data"]["auth"] == "session"
+        tab.frame("queue_status")  # fetched over HTTP after connecting
+        publish_download(live, item=5)
+        tab.frame("download_complete", item_id=5)
+
+        live.stack.restart_child("web")
+        tab.wait_for(lambda item: item.get("state", {}).get("state") == "reconnecting", 30)
+        second = tab.frame("connected", timeout=60)
+        assert second["data"]["connection_id"] != first["data"]["connection_id"]
+        tab.frame("queue_status")  # nothing missed while away: a fresh snapshot
+        publish_download(live, item=6)  # the room was re-joined without being asked
+        assert tab.frame("download_complete", item_id=6)["data"]["series_id"] == 42
+    finally:
+        tab.close()
