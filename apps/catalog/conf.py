@@ -5,7 +5,7 @@ Each value comes from, in order:
 1. the environment (``ANIWORLD_ANIWORLD_URL``, ``ANIWORLD_STO_URL``,
    ``ANIWORLD_HOSTER_ORDER``, ``ANIWORLD_CATALOG_REQUESTS_PER_SECOND``,
    ``ANIWORLD_CATALOG_RETRY_DELAY``, ``ANIWORLD_CATALOG_BLOCK_COOLDOWN``,
-   ``ANIWORLD_CATALOG_ALLOWED_HOSTS``) — for tests and the demo, which point
+   ``ANIWORLD_CATALOG_ALLOWED_HOSTS``, ``ANIWORLD_CATALOG_IMPERSONATE``) — for tests and the demo, which point
    the catalog at the fake site;
 2. a settings source registered with :func:`use_settings_source` — the
    Configuration app registers one that reads the owner's settings from the
@@ -35,6 +35,8 @@ ENV_REQUESTS_PER_SECOND = "ANIWORLD_CATALOG_REQUESTS_PER_SECOND"
 ENV_RETRY_DELAY = "ANIWORLD_CATALOG_RETRY_DELAY"
 ENV_BLOCK_COOLDOWN = "ANIWORLD_CATALOG_BLOCK_COOLDOWN"
 ENV_ALLOWED_HOSTS = "ANIWORLD_CATALOG_ALLOWED_HOSTS"
+ENV_IMPERSONATE = "ANIWORLD_CATALOG_IMPERSONATE"
+DEFAULT_IMPERSONATE = "chrome"
 
 DEFAULT_BASE_URL = {Site.ANIWORLD: "https://aniworld.to", Site.STO: "https://s.to"}
 # Simplest extraction and plain files first; VOE changes its obfuscation most often,
@@ -136,3 +138,9 @@ def allowed_hosts() -> frozenset[str]:
     """Explicitly trusted ``host`` or ``host:port`` entries (lower case); empty unless configured."""
     raw = _env(ENV_ALLOWED_HOSTS) or ""
     return frozenset(entry.strip().lower() for entry in raw.split(",") if entry.strip())
+
+
+def impersonation() -> str | None:
+    """Browser that curl_cffi impersonates (e.g. "chrome", "firefox"); None ("off") for plain httpx."""
+    raw = (_env(ENV_IMPERSONATE) or DEFAULT_IMPERSONATE).lower()
+    return None if raw in ("off", "none", "no", "0", "false", "httpx") else raw

@@ -8,6 +8,11 @@ bodies, and block detection: a 403, a DDoS-Guard page or a captcha
 (Cloudflare Turnstile, hCaptcha) raises :class:`SiteBlocking` with the time to
 retry, so the queue waits instead of burning retries.
 
+Two transports share that logic: curl_cffi impersonating a real Chrome
+(TLS and HTTP/2 fingerprint; DDoS-Guard answers plain Python clients with 403),
+used when it is installed and :func:`apps.catalog.conf.impersonation` names a
+browser (the default), and httpx otherwise (``ANIWORLD_CATALOG_IMPERSONATE=off``).
+
 Rate buckets are process-local: each worker process is polite on its own.
 """
 
@@ -27,15 +32,21 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from apps.catalog import conf
+
+try:
+    from curl_cffi import requests as curl_requests
+except ImportError:  # optional: without it the client uses httpx
+    curl_requests = None
 from apps.catalog.types import CatalogError, SiteBlocking, SiteUnavailable
 
+ACCEPT_LANGUAGE = "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7"
 BROWSER_HEADERS = {
     "User-Agent": (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/131.0.0.0 Safari/537.36"
     ),
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-    "Accept-Language": "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7",
+    "Accept-Language": ACCEPT_LANGUAGE,
     "Accept-Encoding": "gzip, deflate",
     "Upgrade-Insecure-Requests": "1",
     "Sec-Fetch-Dest": "document",
@@ -165,6 +176,92 @@ class TokenBucket:
         return wait
 
 
+class TransportFailure(Exception):
+    """The request did not get an HTTP answer (connection refused, timeout, reset)."""
+
+
+def _read_limited(chunks: Any, url: str, max_bytes: int) -> bytes:
+    body: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise SiteUnavailable(f"{url} sent more than {max_bytes} bytes; refusing to read further")
+        body.append(chunk)
+    return b"".join(body)
+
+
+def _cookie_names(set_cookie_headers: list[str]) -> tuple[str, ...]:
+    return tuple(cookie.split("=", 1)[0].strip() for cookie in set_cookie_headers if "=" in cookie)
+
+
+class _Session:
+    def send(self, method: str, url: str, data: Any, headers: dict[str, str] | None, max_bytes: int) -> Page:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _HttpxSession(_Session):
+    def __init__(self, timeout: httpx.Timeout, transport: httpx.BaseTransport | None):
+        self.client = httpx.Client(
+            headers=BROWSER_HEADERS,
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30),
+        )
+
+    def send(self, method: str, url: str, data: Any, headers: dict[str, str] | None, max_bytes: int) -> Page:
+        try:
+            request = self.client.build_request(method, url, data=data, headers=headers)
+            response = self.client.send(request, stream=True)
+            try:
+                body = _read_limited(response.iter_bytes(), url, max_bytes)
+            finally:
+                response.close()
+        except httpx.TransportError as exc:
+            raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
+        cookies = _cookie_names(response.headers.get_list("set-cookie"))
+        return Page(str(response.url), response.status_code, response.headers, body, cookies)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _CurlSession(_Session):
+    """curl_cffi impersonating a browser; its handle is not thread-safe, so requests take turns."""
+
+    def __init__(self, target: str, timeout: httpx.Timeout):
+        self.session = curl_requests.Session(impersonate=target, headers={"Accept-Language": ACCEPT_LANGUAGE})
+        self.timeout = (timeout.connect or 10.0, timeout.read or 20.0)
+        self.lock = threading.Lock()
+
+    def send(self, method: str, url: str, data: Any, headers: dict[str, str] | None, max_bytes: int) -> Page:
+        with self.lock:
+            try:
+                response = self.session.request(
+                    method, url, data=data, headers=headers, allow_redirects=False, stream=True, timeout=self.timeout
+                )
+                try:
+                    body = _read_limited(response.iter_content(), url, max_bytes)
+                finally:
+                    response.close()
+            except curl_requests.exceptions.ImpersonateError as exc:
+                raise CatalogError(
+                    f"{exc}: set ANIWORLD_CATALOG_IMPERSONATE to a browser curl_cffi knows (e.g. chrome) or to off"
+                ) from exc
+            except curl_requests.exceptions.RequestException as exc:
+                raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
+        header_list = list(response.headers.multi_items())
+        cookies = _cookie_names([value for name, value in header_list if name.lower() == "set-cookie"])
+        return Page(str(response.url), response.status_code, httpx.Headers(header_list), body, cookies)
+
+    def close(self) -> None:
+        self.session.close()
+
+
 @dataclass
 class RetryPolicy:
     attempts: int = 4
@@ -189,28 +286,27 @@ class CatalogHttpClient:
     block_cooldown: Callable[[], float] = conf.block_cooldown_seconds
     max_bytes: int = DEFAULT_MAX_BYTES
     sleep: Callable[[float], None] = time.sleep
-    transport: httpx.BaseTransport | None = None
+    transport: httpx.BaseTransport | None = None  # given: always httpx (tests with a mock transport)
+    impersonate: str | None = "auto"  # "auto": conf.impersonation(); None: httpx; e.g. "chrome": curl_cffi
 
     def __post_init__(self) -> None:
-        self._sessions: dict[str, httpx.Client] = {}
+        self._sessions: dict[str, _Session] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
     # -- plumbing ------------------------------------------------------------
-    def session(self, bucket: str) -> httpx.Client:
-        """The keep-alive connection pool and cookie jar of one site or hoster."""
+    def session(self, bucket: str) -> _Session:
+        """The keep-alive connections and cookie jar of one site or hoster."""
         with self._lock:
-            client = self._sessions.get(bucket)
-            if client is None:
-                client = httpx.Client(
-                    headers=BROWSER_HEADERS,
-                    timeout=self.timeout,
-                    follow_redirects=False,
-                    transport=self.transport,
-                    limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30),
-                )
-                self._sessions[bucket] = client
-            return client
+            session = self._sessions.get(bucket)
+            if session is None:
+                target = conf.impersonation() if self.impersonate == "auto" else self.impersonate
+                if self.transport is None and target and curl_requests is not None:
+                    session = _CurlSession(target, self.timeout)
+                else:
+                    session = _HttpxSession(self.timeout, self.transport)
+                self._sessions[bucket] = session
+            return session
 
     def _wait_turn(self, bucket: str) -> None:
         rate = self.rate(bucket)
@@ -229,23 +325,7 @@ class CatalogHttpClient:
             client.close()
 
     def _send_once(self, bucket: str, method: str, url: str, data: Any, headers: dict[str, str] | None) -> Page:
-        client = self.session(bucket)
-        request = client.build_request(method, url, data=data, headers=headers)
-        response = client.send(request, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise SiteUnavailable(f"{url} sent more than {self.max_bytes} bytes; refusing to read further")
-                chunks.append(chunk)
-        finally:
-            response.close()
-        cookies = tuple(
-            cookie.split("=", 1)[0].strip() for cookie in response.headers.get_list("set-cookie") if "=" in cookie
-        )
-        return Page(str(response.url), response.status_code, response.headers, b"".join(chunks), cookies)
+        return self.session(bucket).send(method, url, data, headers, self.max_bytes)
 
     # -- the API -------------------------------------------------------------
     def fetch(
@@ -299,7 +379,7 @@ class CatalogHttpClient:
             self._wait_turn(bucket)
             try:
                 page = self._send_once(bucket, method, url, data, headers)
-            except httpx.TransportError as exc:
+            except TransportFailure as exc:
                 if last_attempt:
                     raise SiteUnavailable(
                         f"{label}: {url} could not be reached ({type(exc).__name__}: {exc}) after {attempts} attempts"

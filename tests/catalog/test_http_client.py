@@ -17,6 +17,12 @@ def UNLIMITED(bucket: str) -> float:
     return 1e9
 
 
+@pytest.fixture(params=["chrome", None], ids=["curl_cffi-chrome", "httpx"])
+def impersonate(request) -> str | None:
+    """Every client test runs on both transports."""
+    return request.param
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -41,9 +47,9 @@ def test_token_bucket_spaces_requests_at_the_rate():
     assert bucket.acquire() == pytest.approx(0.5)
 
 
-def test_requests_per_site_are_rate_limited(fake_catalog, monkeypatch):
+def test_requests_per_site_are_rate_limited(fake_catalog, monkeypatch, impersonate):
     monkeypatch.setenv("ANIWORLD_CATALOG_REQUESTS_PER_SECOND", "5")
-    client = CatalogHttpClient()
+    client = CatalogHttpClient(impersonate=impersonate)
     url = f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade"
     started = time.monotonic()
     for _ in range(6):
@@ -55,9 +61,11 @@ def test_requests_per_site_are_rate_limited(fake_catalog, monkeypatch):
     client.close()
 
 
-def test_5xx_is_retried_with_exponential_backoff_then_succeeds(fake_catalog):
+def test_5xx_is_retried_with_exponential_backoff_then_succeeds(fake_catalog, impersonate):
     slept: list[float] = []
-    client = CatalogHttpClient(rate=UNLIMITED, retry=RetryPolicy(attempts=4, base_delay=0.5), sleep=slept.append)
+    client = CatalogHttpClient(
+        rate=UNLIMITED, retry=RetryPolicy(attempts=4, base_delay=0.5), sleep=slept.append, impersonate=impersonate
+    )
     fake_catalog.set_scenario(fail_times=3, fail_status=503, fail_prefix="/aw/")
     page = client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
     assert page.status == 200
@@ -68,15 +76,17 @@ def test_5xx_is_retried_with_exponential_backoff_then_succeeds(fake_catalog):
         assert 0.5 * 2**attempt <= delay <= 0.5 * 2**attempt * 1.25
 
 
-def test_5xx_after_all_attempts_is_site_unavailable(fake_catalog):
-    client = CatalogHttpClient(retry=RetryPolicy(attempts=2, base_delay=0.01))
+def test_5xx_after_all_attempts_is_site_unavailable(fake_catalog, impersonate):
+    client = CatalogHttpClient(retry=RetryPolicy(attempts=2, base_delay=0.01), impersonate=impersonate)
     fake_catalog.set_scenario(fail_times=5, fail_status=502, fail_prefix="/aw/")
     with pytest.raises(SiteUnavailable, match="HTTP 502 2 times"):
         client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
 
 
-def test_429_after_all_attempts_is_blocking_with_retry_time(fake_catalog):
-    client = CatalogHttpClient(retry=RetryPolicy(attempts=2, base_delay=0.01), block_cooldown=lambda: 600)
+def test_429_after_all_attempts_is_blocking_with_retry_time(fake_catalog, impersonate):
+    client = CatalogHttpClient(
+        retry=RetryPolicy(attempts=2, base_delay=0.01), block_cooldown=lambda: 600, impersonate=impersonate
+    )
     fake_catalog.set_scenario(fail_times=5, fail_status=429, fail_prefix="/aw/")
     before = datetime.now(UTC)
     with pytest.raises(SiteBlocking) as caught:
@@ -86,9 +96,11 @@ def test_429_after_all_attempts_is_blocking_with_retry_time(fake_catalog):
     assert before - timedelta(seconds=1) <= caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=601)
 
 
-def test_connection_errors_are_retried_then_reported(unused_port):
+def test_connection_errors_are_retried_then_reported(unused_port, impersonate):
     slept: list[float] = []
-    client = CatalogHttpClient(rate=UNLIMITED, retry=RetryPolicy(attempts=3, base_delay=0.01), sleep=slept.append)
+    client = CatalogHttpClient(
+        rate=UNLIMITED, retry=RetryPolicy(attempts=3, base_delay=0.01), sleep=slept.append, impersonate=impersonate
+    )
     with pytest.raises(SiteUnavailable, match="could not be reached"):
         client.fetch(f"http://127.0.0.1:{unused_port}/x", bucket="aniworld")
     assert len(slept) == 2
@@ -103,8 +115,8 @@ def unused_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_ddos_guard_403_raises_site_blocking(fake_catalog):
-    client = CatalogHttpClient(block_cooldown=lambda: 1800)
+def test_ddos_guard_403_raises_site_blocking(fake_catalog, impersonate):
+    client = CatalogHttpClient(block_cooldown=lambda: 1800, impersonate=impersonate)
     fake_catalog.set_scenario(block_prefix="/aw/")
     with pytest.raises(SiteBlocking) as caught:
         client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld", label="aniworld.to")
@@ -113,14 +125,16 @@ def test_ddos_guard_403_raises_site_blocking(fake_catalog):
     assert fake_catalog.stats()["requests"]["/aw/anime/stream/moonlit-blade"] == 1  # no retry burned
 
 
-def test_captcha_page_raises_site_blocking(fake_catalog):
+def test_captcha_page_raises_site_blocking(fake_catalog, impersonate):
     fake_catalog.set_scenario(captcha_prefix="/aw/")
     with pytest.raises(SiteBlocking, match="captcha"):
-        CatalogHttpClient().fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+        CatalogHttpClient(impersonate=impersonate).fetch(
+            f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld"
+        )
 
 
-def test_cookies_are_kept_per_site(fake_catalog):
-    client = CatalogHttpClient()
+def test_cookies_are_kept_per_site(fake_catalog, impersonate):
+    client = CatalogHttpClient(impersonate=impersonate)
     first = f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade"
     client.fetch(first, bucket="aniworld")
     client.fetch(first, bucket="aniworld")
@@ -142,8 +156,8 @@ def test_browser_like_headers_are_sent(fake_catalog):
     assert "text/html" in seen["accept"]
 
 
-def test_bodies_over_the_limit_are_refused(fake_catalog):
-    client = CatalogHttpClient(max_bytes=1000)
+def test_bodies_over_the_limit_are_refused(fake_catalog, impersonate):
+    client = CatalogHttpClient(max_bytes=1000, impersonate=impersonate)
     with pytest.raises(SiteUnavailable, match="more than 1000 bytes"):
         client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
 
@@ -173,3 +187,24 @@ def test_parse_retry_after():
     assert parse_retry_after("Wed, 01 Jan 2025 13:00:00 GMT", now) == datetime(2025, 1, 1, 13, 0, tzinfo=UTC)
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+def test_impersonation_sends_a_real_browser_fingerprint_by_default(fake_catalog, monkeypatch):
+    from apps.catalog import http
+
+    monkeypatch.delenv("ANIWORLD_CATALOG_IMPERSONATE", raising=False)
+    client = CatalogHttpClient()
+    client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+    assert isinstance(client.session("aniworld"), http._CurlSession)
+    [agent] = fake_catalog.stats()["user_agents"]
+    assert "Chrome/" in agent and "python" not in agent.lower()
+    monkeypatch.setenv("ANIWORLD_CATALOG_IMPERSONATE", "off")
+    assert isinstance(CatalogHttpClient().session("aniworld"), http._HttpxSession)
+
+
+def test_unknown_impersonation_target_says_what_to_do(fake_catalog):
+    from apps.catalog.types import CatalogError
+
+    client = CatalogHttpClient(impersonate="netscape4")
+    with pytest.raises(CatalogError, match="ANIWORLD_CATALOG_IMPERSONATE"):
+        client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")

@@ -123,6 +123,7 @@ class Scenarios:
 class Stats:
     requests: Counter[str] = field(default_factory=Counter)
     requests_with_cookie: Counter[str] = field(default_factory=Counter)  # carried the site's __ddg1_ cookie
+    user_agents: Counter[str] = field(default_factory=Counter)
     bytes_served: int = 0
     current_transfers: int = 0
     max_transfers: int = 0
@@ -133,6 +134,7 @@ class Stats:
         return {
             "requests": dict(self.requests),
             "requests_with_cookie": dict(self.requests_with_cookie),
+            "user_agents": dict(self.user_agents),
             "bytes_served": self.bytes_served,
             "media": {
                 "current_transfers": self.current_transfers,
@@ -375,6 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             with self.site.lock:
                 self.site.stats_data.requests[path] += 1
+                self.site.stats_data.user_agents[self.headers.get("User-Agent") or ""] += 1
                 if "__ddg1_=" in (self.headers.get("Cookie") or ""):
                     self.site.stats_data.requests_with_cookie[path] += 1
                 scenarios = self.site.scenarios
