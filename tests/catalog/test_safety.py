@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import socket
+
+import httpx
 import pytest
 
 from apps.catalog import resolvers, safety, services
+from apps.catalog.http import CatalogHttpClient
 from apps.catalog.types import HosterError, HosterLink, HosterRefused, Language, Site
 
 PRIVATE_URLS = [
@@ -143,3 +148,61 @@ def test_media_url_from_a_resolver_is_checked(fake_catalog, monkeypatch):
     link = next(link for link in sources.hosters if link.hoster == "Vidoza")
     with pytest.raises(HosterRefused, match="media URL was refused"):
         services.resolve_media(link)
+
+
+class TestRealDomainsOffline:
+    """Real hoster domains (not allow-listed), with DNS and HTTP replaced: the rule as it runs in production."""
+
+    ADDRESSES = {
+        "voe.sx": "93.184.216.34",
+        "mirror-public.example": "93.184.216.35",
+        "mirror-inside.example": "10.0.0.7",
+    }
+
+    @pytest.fixture(autouse=True)
+    def offline_dns(self, monkeypatch):
+        monkeypatch.delenv("ANIWORLD_CATALOG_ALLOWED_HOSTS", raising=False)
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host not in self.ADDRESSES:
+                raise socket.gaierror(f"unknown host {host}")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (self.ADDRESSES[host], port))]
+
+        monkeypatch.setattr(safety.socket, "getaddrinfo", getaddrinfo)
+
+    @staticmethod
+    def client(pages: dict[str, str]) -> CatalogHttpClient:
+        def answer(request: httpx.Request) -> httpx.Response:
+            body = pages.get(str(request.url))
+            return httpx.Response(200, text=body) if body is not None else httpx.Response(404, text="nope")
+
+        return CatalogHttpClient(transport=httpx.MockTransport(answer), rate=lambda bucket: 1e9)
+
+    def test_voe_mirror_hop_to_a_public_host_is_followed(self):
+        hls = base64.b64encode(b"https://cdn.example/master.m3u8").decode()
+        client = self.client(
+            {
+                "https://voe.sx/e/abc": "<script>window.location.href = 'https://mirror-public.example/e/abc';</script>",
+                "https://mirror-public.example/e/abc": f"<script>var s = {{'hls': '{hls}'}};</script>",
+            }
+        )
+        self.ADDRESSES["cdn.example"] = "93.184.216.36"
+        try:
+            media = resolvers.resolve_embed("https://voe.sx/e/abc", "VOE", client)
+        finally:
+            del self.ADDRESSES["cdn.example"]
+        assert media.url == "https://cdn.example/master.m3u8"
+        assert media.headers == {"Referer": "https://mirror-public.example/"}
+
+    def test_voe_mirror_hop_to_a_private_address_is_refused(self):
+        client = self.client(
+            {"https://voe.sx/e/abc": "<script>window.location.href = 'https://mirror-inside.example/e/abc';</script>"}
+        )
+        with pytest.raises(HosterRefused, match="private or local address"):
+            resolvers.resolve_embed("https://voe.sx/e/abc", "VOE", client)
+
+    def test_media_url_on_a_private_address_is_refused(self):
+        hls = base64.b64encode(b"https://mirror-inside.example/master.m3u8").decode()
+        client = self.client({"https://voe.sx/e/abc": f"<script>var s = {{'hls': '{hls}'}};</script>"})
+        with pytest.raises(HosterRefused, match="media URL was refused"):
+            resolvers.resolve_embed("https://voe.sx/e/abc", "VOE", client)
