@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import random
 import threading
 import time
@@ -419,12 +420,18 @@ _client: CatalogHttpClient | None = None
 _client_lock = threading.Lock()
 
 
+_client_pid: int | None = None
+
+
 def get_client() -> CatalogHttpClient:
-    """The process-wide client (its sessions keep cookies and connections between calls)."""
-    global _client
+    """The process-wide client (its sessions keep cookies and connections between calls).
+
+    A forked child (Celery prefork) gets its own: connections and curl handles are never shared across processes.
+    """
+    global _client, _client_pid
     with _client_lock:
-        if _client is None:
-            _client = CatalogHttpClient()
+        if _client is None or _client_pid != os.getpid():
+            _client, _client_pid = CatalogHttpClient(), os.getpid()
         return _client
 
 

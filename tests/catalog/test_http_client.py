@@ -208,3 +208,14 @@ def test_unknown_impersonation_target_says_what_to_do(fake_catalog):
     client = CatalogHttpClient(impersonate="netscape4")
     with pytest.raises(CatalogError, match="ANIWORLD_CATALOG_IMPERSONATE"):
         client.fetch(f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld")
+
+
+def test_a_forked_process_gets_its_own_client(monkeypatch):
+    from apps.catalog import http
+
+    http.reset_client()
+    parent = http.get_client()
+    assert http.get_client() is parent
+    monkeypatch.setattr(http.os, "getpid", lambda: -1)  # as seen from a prefork child
+    child = http.get_client()
+    assert child is not parent and http.get_client() is child
