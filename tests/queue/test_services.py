@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -16,6 +17,13 @@ from apps.queue.models import DownloadItem, ItemState, Priority, QueueControl
 from workers.engine import Failure, FailureKind, incoming_dir
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The SQLite test database is in memory with a shared cache, whose table locks ignore busy_timeout, so
+# threads cannot race there the way processes race on a file database; these run on PostgreSQL.
+needs_postgres = pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="thread races need PostgreSQL (the SQLite test database is in-memory with shared-cache locks)",
+)
 
 
 def ids(result) -> list[int]:
@@ -71,6 +79,7 @@ def test_database_refuses_a_second_open_item_for_an_episode(make_episodes, libra
         DownloadItem.objects.create(episode=episode, site="aniworld", state=ItemState.DOWNLOADING)
 
 
+@needs_postgres
 def test_concurrent_adds_of_one_episode_make_one_item(make_episodes, library, sent):
     (episode,) = make_episodes(1)
     services.pause_queue()
@@ -154,6 +163,7 @@ def test_reorder_refuses_items_that_are_not_pending(make_episodes, library, sent
         services.reorder_item(424242, 0)
 
 
+@needs_postgres
 def test_no_double_dispatch_under_concurrent_dispatchers(make_episodes, library, sent, set_config):
     set_config(max_concurrent_downloads=2)
     services.pause_queue()
