@@ -26,11 +26,7 @@ def _queue(modeladmin: admin.ModelAdmin, request: HttpRequest, episode_ids: list
     if not episode_ids:
         modeladmin.message_user(request, "Nothing to download: no missing episodes selected.", messages.INFO)
         return
-    try:
-        result = services.queue_episodes(episode_ids, "NORMAL")
-    except services.QueueUnavailable:
-        modeladmin.message_user(request, "The download queue is not available yet.", messages.ERROR)
-        return
+    result = services.queue_episodes(episode_ids, "normal")
     queued, skipped = len(result.get("queued", [])), result.get("skipped", [])
     modeladmin.message_user(request, f"Queued {queued} episode(s).", messages.SUCCESS)
     if skipped:

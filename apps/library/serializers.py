@@ -11,8 +11,8 @@ from rest_framework import serializers
 from apps.catalog.types import Language, Site
 from apps.library import selectors
 from apps.library.models import Episode, ScanRun, Series, UnmatchedFile
+from apps.queue.serializers import PRIORITY_NAMES
 
-PRIORITIES = ("HIGH", "NORMAL", "LOW")
 SLUG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,199}$")
 
 
@@ -169,7 +169,7 @@ class DownloadRequestSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=5000
     )
     all_missing = serializers.BooleanField(required=False, default=False)
-    priority = serializers.ChoiceField(choices=PRIORITIES, required=False, default="NORMAL")
+    priority = serializers.ChoiceField(choices=PRIORITY_NAMES, required=False, default="normal")
 
     def validate(self, attrs: dict) -> dict:
         has_ids = bool(attrs.get("episode_ids"))

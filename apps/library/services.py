@@ -252,10 +252,6 @@ class SeriesAlreadyExists(Exception):
         self.series = series
 
 
-class QueueUnavailable(Exception):
-    """The download queue (apps.queue) does not offer enqueue_episodes yet."""
-
-
 class UnknownEpisodes(Exception):
     def __init__(self, episode_ids: list[int]):
         super().__init__(f"These episodes do not belong to this series: {episode_ids}")
@@ -494,10 +490,7 @@ def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
                 for episode in Episode.objects.filter(pk__in=new_ids).select_related("season")
                 if selectors.assess_episode(episode, preference).status == selectors.EpisodeStatus.MISSING
             ]
-            try:
-                queued_total += len(queue_episodes(wanted, "NORMAL").get("queued", [])) if wanted else 0
-            except QueueUnavailable as exc:
-                errors.append({"series": series.title, "error": str(exc)})
+            queued_total += len(queue_episodes(wanted, "normal").get("queued", [])) if wanted else 0
     return {"new_episodes": new_total, "queued": queued_total, "series": titles, "errors": errors}
 
 
@@ -624,11 +617,9 @@ def episodes_to_download(series: Series, episode_ids: list[int] | None, *, all_m
 
 
 def queue_episodes(episode_ids: list[int], priority: str) -> dict[str, Any]:
-    """Hand episodes to the download queue; raises :class:`QueueUnavailable` until apps.queue provides it."""
-    try:
-        from apps.queue.services import enqueue_episodes
-    except ImportError as exc:
-        raise QueueUnavailable("The download queue is not available yet.") from exc
+    """Hand episodes to the download queue (duplicates and present episodes come back as skipped)."""
+    from apps.queue.services import enqueue_episodes  # the queue imports this module
+
     return enqueue_episodes(episode_ids, priority)
 
 

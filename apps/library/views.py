@@ -167,8 +167,6 @@ class SeriesDownloadView(APIView):
                 status_code=404,
                 details={"unknown_episode_ids": exc.episode_ids},
             ) from exc
-        except services.QueueUnavailable as exc:
-            raise ServiceUnavailable("The download queue is not available yet.", code="queue_unavailable") from exc
         return Response(result)
 
 

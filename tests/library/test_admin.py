@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from django.test import Client
 
@@ -67,13 +65,6 @@ def test_download_missing_action_queues_missing_episodes(admin_client, show):
     assert "Queued 2 episode(s)." in messages_of(response)
     states = dict(Episode.objects.filter(season__series=show).values_list("number", "state"))
     assert states == {1: "queued", 2: "queued", 3: "present"}
-
-
-def test_download_action_says_when_queue_is_missing(admin_client, show, monkeypatch):
-    monkeypatch.setitem(sys.modules, "apps.queue.services", None)
-    response = action(admin_client, "series", "download_missing", [show.pk])
-    assert "The download queue is not available yet." in messages_of(response)
-    assert not Episode.objects.filter(state=EpisodeState.QUEUED).exists()
 
 
 def test_mark_ignored_and_back(admin_client, show):
