@@ -49,7 +49,7 @@
   }
 
   function activeRow(item) {
-    return el("li", { class: "list-group-item", dataset: { itemId: item.id } },
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id, hoster: item.hoster || "", workerId: item.worker_id || "" } },
       el("div", { class: "d-flex justify-content-between align-items-center gap-2" },
         el("span", { class: "fw-semibold text-truncate item-label" }, item.label),
         el("span", { class: "d-flex gap-2 align-items-center" },
@@ -117,7 +117,16 @@
     const data = frame.data || {};
     const row = document.querySelector('#active-list [data-item-id="' + data.item_id + '"]');
     if (!row) return scheduleRefresh();
-    const item = Object.assign({ progress_percent: null, bytes_done: 0 }, data);
+    // download_progress frames use the realtime event names; the list rows use the queue API's.
+    const item = {
+      progress_percent: data.percent === undefined ? null : data.percent,
+      bytes_done: data.downloaded_bytes || 0,
+      bytes_total: data.total_bytes,
+      speed: data.speed_bytes_per_second,
+      eta_seconds: data.eta_seconds,
+      hoster: row.dataset.hoster || null,
+      worker_id: row.dataset.workerId || null,
+    };
     const bar = row.querySelector(".progress-bar");
     if (bar && item.progress_percent !== null) bar.style.width = item.progress_percent + "%";
     row.querySelector(".progress-text").textContent = progressText(item);

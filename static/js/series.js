@@ -5,6 +5,7 @@
   const root = document.getElementById("series-page");
   if (!root) return;
   const seriesId = root.dataset.seriesId;
+  const LANGUAGE_LABEL = { de: "German Dub", "de-sub": "German Sub", "en-sub": "English Sub", en: "English Dub" };
   const STATUS_BADGE = {
     present: "text-bg-success", upgradable: "text-bg-info", missing: "text-bg-warning", unavailable: "text-bg-dark",
     queued: "text-bg-primary", downloading: "text-bg-primary", ignored: "text-bg-secondary",
@@ -31,7 +32,7 @@
     const title = data.is_specials ? "Films & specials" : "Season " + data.number;
     return el("section", { class: "mb-4" },
       el("h2", { class: "h6 text-uppercase text-body-secondary" }, title),
-      el("table", { class: "table table-sm align-middle" },
+      el("table", { class: "table table-sm align-middle", style: "table-layout: fixed" },
         el("tbody", {}, data.episodes.map(episode))));
   }
 
@@ -44,9 +45,10 @@
       el("td", { style: "width: 3rem", class: "text-body-secondary" }, String(item.number)),
       el("td", {}, el("span", { class: "episode-title" }, title),
         item.title_en && item.title_de ? el("div", { class: "small text-body-secondary" }, item.title_en) : null),
-      el("td", { class: "small text-body-secondary" }, (item.languages_available || []).join(", ")),
-      el("td", { class: "small" }, item.file_size ? formatBytes(item.file_size) : ""),
-      el("td", { class: "text-end" }, el("span", { class: "badge " + (STATUS_BADGE[item.status] || "text-bg-secondary"), title: item.status_reason || "" }, item.status)));
+      el("td", { class: "small text-body-secondary", style: "width: 14rem" },
+        (item.languages_available || []).map((code) => LANGUAGE_LABEL[code] || code).join(", ")),
+      el("td", { class: "small", style: "width: 6rem" }, item.file_size ? formatBytes(item.file_size) : ""),
+      el("td", { class: "text-end", style: "width: 7rem" }, el("span", { class: "badge " + (STATUS_BADGE[item.status] || "text-bg-secondary"), title: item.status_reason || "" }, item.status)));
   }
 
   async function queue(body) {
