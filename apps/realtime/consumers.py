@@ -45,6 +45,7 @@ MAX_ROOMS_PER_CONNECTION = 64
 SENDER_POLL_SECONDS = 0.05
 ACTION_RECHECK_MIN_SECONDS = 1.0
 CLIENT_PING_SECONDS = 25
+RECENT_EVENTS_REMEMBERED = 512
 
 
 def _setting(name: str, default: float) -> float:
@@ -97,7 +98,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.outbox = Outbox(int(_setting("REALTIME_OUTBOX_LIMIT", 256)))
         self.high_water_bytes = int(_setting("REALTIME_SEND_BUFFER_BYTES", 256 * 1024))
         self.pending_bytes = self.scope.get(PENDING_BYTES)
-        self.recent_event_ids: deque[str] = deque(maxlen=512)
+        self.recent_event_ids: set[str] = set()
+        self.recent_event_order: deque[str] = deque()
         self.tasks: list[asyncio.Task] = []
         await self.accept()
         self.tasks.append(asyncio.create_task(self._send_outbox()))
@@ -234,9 +236,18 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         event_id = message.get("event_id")
         if event_id in self.recent_event_ids:
             return
-        self.recent_event_ids.append(event_id)
-        if not self.outbox.put(json.dumps(message["frame"]), message.get("coalesce")):
+        self._remember_event(event_id)
+        if not self.outbox and not self._backed_up():  # the common case: straight out, no extra task hop
+            await self.send(text_data=message["text"])
+        elif not self.outbox.put(message["text"], message.get("coalesce")):
             await self._drop_slow_client()
+
+    def _remember_event(self, event_id: str) -> None:
+        """An event sent to several rooms of this socket arrives once per room; deliver it once."""
+        self.recent_event_ids.add(event_id)
+        self.recent_event_order.append(event_id)
+        if len(self.recent_event_order) > RECENT_EVENTS_REMEMBERED:
+            self.recent_event_ids.discard(self.recent_event_order.popleft())
 
     async def realtime_force_logout(self, message: dict[str, Any]) -> None:
         await self._close_with(CLOSE_UNAUTHENTICATED, "logged_out", "You were logged out.")

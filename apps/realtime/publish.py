@@ -60,8 +60,9 @@ def build_message(
     message = {
         "type": GROUP_MESSAGE_TYPE,
         "event_id": uuid.uuid4().hex,
+        "event_type": event_type.value,
         "coalesce": coalesce_key(event_type, data),
-        "frame": make_frame(event_type, data),
+        "text": json.dumps(make_frame(event_type, data)),  # serialised once, not once per socket
     }
     return message, rooms
 
@@ -111,7 +112,7 @@ def publish(event_type: EventType | str, data: dict[str, Any], rooms: Iterable[s
     try:
         run_sync(lambda: _group_send_all(message, rooms), PUBLISH_TIMEOUT_SECONDS)
     except Exception as error:
-        _drop_log.dropped(message["frame"]["type"], error)
+        _drop_log.dropped(message["event_type"], error)
         return False
     return True
 
@@ -122,7 +123,7 @@ async def apublish(event_type: EventType | str, data: dict[str, Any], rooms: Ite
     try:
         await asyncio.wait_for(_group_send_all(message, rooms), PUBLISH_TIMEOUT_SECONDS)
     except Exception as error:
-        _drop_log.dropped(message["frame"]["type"], error)
+        _drop_log.dropped(message["event_type"], error)
         return False
     return True
 

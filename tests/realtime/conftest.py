@@ -123,4 +123,6 @@ class GroupListener:
         await self.layer.group_discard(self.group, self.channel)
 
     async def receive(self, timeout: float = 3) -> dict:
-        return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+        """The group message, with its frame decoded as ``message["frame"]``."""
+        message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+        return {**message, "frame": json.loads(message["text"])}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -107,7 +108,9 @@ def test_build_message_rejects_programming_errors():
         build_message("system_info", {"code": object()})
     message, rooms = build_message("queue_status", {"active": 1})
     assert rooms == ["queue"] and message["coalesce"] == "queue_status"
-    assert message["frame"]["type"] == "queue_status" and message["frame"]["data"] == {"active": 1}
+    frame = json.loads(message["text"])
+    assert frame["type"] == "queue_status" and frame["data"] == {"active": 1}
+    assert set(frame) == {"type", "data", "timestamp"}
 
 
 @pytest.mark.django_db
