@@ -25,4 +25,8 @@ class ConfigurationConfig(AppConfig):
     label = "configuration"
 
     def ready(self) -> None:
+        from apps.catalog import conf as catalog_conf
+        from apps.configuration.selectors import catalog_setting
+
+        catalog_conf.use_settings_source(catalog_setting)
         post_migrate.connect(sync_schedules_after_migrate, sender=self, dispatch_uid="configuration-sync-schedules")

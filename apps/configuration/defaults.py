@@ -18,18 +18,14 @@ MAX_RETRY_BACKOFF_SECONDS = 6 * 3600  # one retry never waits longer than this
 
 DEFAULT_LANGUAGE_PREFERENCE = (Language.GERMAN_DUB.value, Language.GERMAN_SUB.value, Language.ENGLISH_SUB.value)
 
-# The hosters Aniworld knows by name (CATALOG.md); the canonical spelling is the one stored.
-KNOWN_HOSTERS = (
-    "VOE",
-    "Filemoon",
-    "Vidmoly",
-    "Vidoza",
-    "Doodstream",
-    "SpeedFiles",
-    "Streamtape",
-    "Luluvdo",
-    "LoadX",
-)
+
+def known_hosters() -> tuple[str, ...]:
+    """Hosters Aniworld can resolve (the catalog's resolver registry); canonical spelling first-class."""
+    from apps.catalog.resolvers import supported_hosters
+
+    return supported_hosters()
+
+
 DEFAULT_HOSTER_PREFERENCE = ("VOE", "Filemoon", "Vidmoly", "Vidoza", "Doodstream")
 
 # DESIGN.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).

@@ -18,6 +18,7 @@ import threading
 import time
 from datetime import time as time_of_day
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.cache import cache
@@ -162,6 +163,27 @@ def history_retention_days() -> int:
 def nightly_rescan_time() -> time_of_day | None:
     current = get_settings()
     return current.nightly_rescan_time if current.nightly_rescan_enabled else None
+
+
+def catalog_setting(key: str) -> Any:
+    """The settings source of ``apps.catalog.conf`` (registered at startup): owner settings by catalog key.
+
+    ``catalog.requests_per_second`` has no site, so it gets the slowest configured site rate;
+    ``catalog.requests_per_second:<site>`` gets that site's rate.
+    """
+    from apps.catalog import conf
+
+    for site, site_key in conf.KEY_BASE_URL.items():
+        if key == site_key:
+            return provider_base_url(site)
+    if key == conf.KEY_HOSTER_ORDER:
+        return hoster_preference()
+    if key == conf.KEY_REQUESTS_PER_SECOND:
+        return min(request_rate(site) for site in Site)
+    prefix = f"{conf.KEY_REQUESTS_PER_SECOND}:"
+    if key.startswith(prefix) and key.removeprefix(prefix) in {site.value for site in Site}:
+        return request_rate(key.removeprefix(prefix))
+    return None
 
 
 def setup_completed() -> bool:

@@ -38,7 +38,7 @@ class ConfigUpdateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), required=False, help_text="Most wanted first."
     )
     hoster_preference = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(defaults.KNOWN_HOSTERS)), required=False
+        child=serializers.ChoiceField(choices=list(defaults.known_hosters())), required=False
     )
     naming_template = serializers.CharField(
         required=False,

@@ -157,10 +157,11 @@ def validate_language_preference(value: Any, _current: Settings) -> list[str]:
 
 def validate_hoster_preference(value: Any, _current: Settings) -> list[str]:
     values = _string_list(value, allow_empty=False)
-    canonical = {name.lower(): name for name in defaults.KNOWN_HOSTERS}
+    known = defaults.known_hosters()
+    canonical = {name.lower(): name for name in known}
     unknown = [item for item in values if item.strip().lower() not in canonical]
     if unknown:
-        raise FieldInvalid(f"Unknown hoster(s): {', '.join(unknown)}; known: {', '.join(defaults.KNOWN_HOSTERS)}.")
+        raise FieldInvalid(f"Unknown hoster(s): {', '.join(unknown)}; known: {', '.join(known)}.")
     normalized = [canonical[item.strip().lower()] for item in values]
     _no_duplicates(normalized)
     return normalized

@@ -102,7 +102,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     """The settings form; it loads and saves through /api/config."""
     context = {
         "languages": [{"value": language.value, "label": language.label} for language in Language],
-        "hosters": defaults.KNOWN_HOSTERS,
+        "hosters": defaults.known_hosters(),
         "events": [
             {"value": event, "label": event.replace("_", " ").capitalize()} for event in defaults.NOTIFICATION_EVENTS
         ],
