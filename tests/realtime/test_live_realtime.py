@@ -22,6 +22,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from aniworld_site.stack import PROJECT_DIR
+from tests.fakesite.plugin import FAST_CATALOG_ENV
 from tests.live import LiveStack
 from tests.realtime.live_client import LiveClient, browser_session, origin_of, raw_connect
 
@@ -315,3 +316,42 @@ def test_dashboard_js_client_reconnects_rejoins_and_refetches_queue_status(live_
         assert tab.frame("download_complete", item_id=6)["data"]["series_id"] == 42
     finally:
         tab.close()
+
+
+ADD_SERIES = """
+from apps.library.models import Episode
+from apps.library.services import add_series
+series = add_series("aniworld", "moonlit-blade")
+episode = Episode.objects.filter(season__series=series).order_by("season__number", "number").first()
+print("IDS", series.pk, episode.pk)
+"""
+
+
+def test_a_real_download_run_by_the_worker_reaches_clients_on_both_web_processes(live_stack_factory, fake_catalog):
+    """The issue's proof: progress and completion of one download, run by the Celery worker, on A and on B."""
+    live = live_stack_factory(web_processes=2, workers=1, extra_env={**fake_catalog.env(), **FAST_CATALOG_ENV})
+    live.setup_owner()
+    token = live.login(web=1)
+    browser = LiveClient(live, web=0, session=browser_session(live, 0), rooms=["downloads"])
+    api = LiveClient(live, web=1, token=token, rooms=["downloads"])
+    browser.open()
+    api.open()
+    series_id, episode_id = (int(v) for v in live.manage("shell", "-c", ADD_SERIES).stdout.split("IDS")[1].split())
+
+    response = httpx.post(
+        live.url(f"/api/anime/{series_id}/download", 1),
+        json={"episode_ids": [episode_id]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code < 300, response.text
+    completions = []
+    for client in (browser, api):
+        completions.append(client.wait_for(lambda f: f["type"] in ("download_complete", "download_failed"), 180))
+    assert [c["type"] for c in completions] == ["download_complete", "download_complete"], completions
+    item_id = completions[0]["data"]["item_id"]
+    assert completions[1]["data"]["item_id"] == item_id
+    for client, completion in zip((browser, api), completions, strict=True):
+        progress = [f for f in client.events("download_progress") if f["data"]["item_id"] == item_id]
+        assert progress, client.received
+        assert client.received.index(progress[-1]) < client.received.index(completion)
