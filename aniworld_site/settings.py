@@ -221,6 +221,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set that several apps share.
+    "ENUM_NAME_OVERRIDES": {
+        "SiteEnum": "apps.catalog.types.SITE_CHOICES",
+        "LanguageEnum": "apps.catalog.types.LANGUAGE_CHOICES",
+        "PriorityEnum": ["high", "normal", "low"],
+        "DownloadStateEnum": "apps.queue.models.ItemState",
+        "QueueStateEnum": "apps.queue.models.QueueState",
+        "EpisodeStateEnum": "apps.library.models.EpisodeState",
+    },
 }
 
 # --- static files -------------------------------------------------------------

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.catalog.types import Site
+from apps.catalog.types import SITE_CHOICES
 
 MAX_QUERY_LENGTH = 100
 
 
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True, allow_blank=False)
-    site = serializers.ChoiceField(choices=[site.value for site in Site], required=False)
+    site = serializers.ChoiceField(choices=SITE_CHOICES, required=False)
 
 
 class SearchResultSerializer(serializers.Serializer):
-    site = serializers.ChoiceField(choices=[site.value for site in Site])
+    site = serializers.ChoiceField(choices=SITE_CHOICES)
     slug = serializers.CharField()
     reference = serializers.CharField(help_text='"site:slug", accepted by POST /api/search/add')
     title = serializers.CharField()
@@ -26,7 +26,7 @@ class SearchResultSerializer(serializers.Serializer):
 
 
 class SearchWarningSerializer(serializers.Serializer):
-    site = serializers.ChoiceField(choices=[site.value for site in Site])
+    site = serializers.ChoiceField(choices=SITE_CHOICES)
     code = serializers.CharField()
     message = serializers.CharField()
     retry_at = serializers.DateTimeField(allow_null=True)

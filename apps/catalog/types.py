@@ -15,6 +15,10 @@ class Site(enum.StrEnum):
     ANIWORLD = "aniworld"  # aniworld.to, anime (has films/specials as season 0)
     STO = "sto"  # s.to / serienstream.to, series
 
+    @property
+    def label(self) -> str:
+        return {"aniworld": "aniworld.to", "sto": "s.to"}[self.value]
+
 
 class Language(enum.StrEnum):
     GERMAN_DUB = "de"  # aniworld lang key 1
@@ -30,6 +34,11 @@ class Language(enum.StrEnum):
             "de-sub": "German Sub",
             "en": "English Dub",
         }[self.value]
+
+
+# (value, label) pairs for Django model fields and the OpenAPI schema.
+SITE_CHOICES = [(site.value, site.label) for site in Site]
+LANGUAGE_CHOICES = [(language.value, language.label) for language in Language]
 
 
 class MediaKind(enum.StrEnum):

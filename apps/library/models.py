@@ -10,10 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from apps.catalog.types import Language, Site
-
-SITE_CHOICES = [(site.value, site.name.replace("_", " ").title()) for site in Site]
-LANGUAGE_CHOICES = [(language.value, language.label) for language in Language]
+from apps.catalog.types import LANGUAGE_CHOICES, SITE_CHOICES, Language, Site
 
 
 class Series(models.Model):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.catalog.types import Language, Site
+from apps.catalog.types import LANGUAGE_CHOICES, SITE_CHOICES
 from apps.library import selectors
 from apps.library.models import Episode, ScanRun, Series, UnmatchedFile
 from apps.queue.serializers import PRIORITY_NAMES
@@ -148,7 +148,7 @@ def _episode_data(episode: Episode, assessed: selectors.EpisodeAssessment) -> di
 
 class SeriesUpdateSerializer(serializers.ModelSerializer):
     language_preference = serializers.ListField(
-        child=serializers.ChoiceField(choices=[language.value for language in Language]),
+        child=serializers.ChoiceField(choices=LANGUAGE_CHOICES),
         allow_null=True,
         required=False,
         help_text="Best first; null or [] to use the global preference.",
@@ -184,7 +184,7 @@ class DownloadResultSerializer(serializers.Serializer):
 
 
 class AddSeriesRequestSerializer(serializers.Serializer):
-    site = serializers.ChoiceField(choices=[site.value for site in Site], required=False)
+    site = serializers.ChoiceField(choices=SITE_CHOICES, required=False)
     slug = serializers.CharField(required=False, max_length=200)
     url = serializers.CharField(required=False, max_length=1000)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from apps.catalog.types import Language, Site
+from apps.catalog.types import LANGUAGE_CHOICES, SITE_CHOICES
 
 
 class Priority(models.IntegerChoices):
@@ -45,9 +45,6 @@ ACTIVE_STATES = (ItemState.QUEUED, ItemState.DOWNLOADING)
 # Items that still want their episode downloaded: at most one per episode.
 OPEN_STATES = (ItemState.PENDING, ItemState.QUEUED, ItemState.DOWNLOADING, ItemState.PAUSED)
 FINISHED_STATES = (ItemState.COMPLETED, ItemState.FAILED, ItemState.CANCELLED)
-
-SITE_CHOICES = [(site.value, site.name.title()) for site in Site]
-LANGUAGE_CHOICES = [(language.value, language.label) for language in Language]
 
 
 class DownloadItem(models.Model):

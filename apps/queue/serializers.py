@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.catalog.types import Language
+from apps.catalog.types import LANGUAGE_CHOICES
 from apps.queue.models import ItemState, QueueState
 
 PRIORITY_NAMES = ["high", "normal", "low"]
-LANGUAGE_VALUES = [language.value for language in Language]
 MAX_IDS = 10_000
 
 
@@ -18,7 +17,7 @@ class AddRequest(serializers.Serializer):
     )
     priority = serializers.ChoiceField(choices=PRIORITY_NAMES, default="normal")
     language = serializers.ChoiceField(
-        choices=LANGUAGE_VALUES, required=False, allow_null=True, help_text="Only this language; omit for preference."
+        choices=LANGUAGE_CHOICES, required=False, allow_null=True, help_text="Only this language; omit for preference."
     )
 
 
@@ -55,7 +54,7 @@ class ItemResponse(serializers.Serializer):
     language_used = serializers.CharField(allow_null=True)
     priority = serializers.ChoiceField(choices=PRIORITY_NAMES)
     position = serializers.IntegerField()
-    state = serializers.ChoiceField(choices=ItemState.values)
+    state = serializers.ChoiceField(choices=ItemState.choices)
     attempts = serializers.IntegerField()
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField(allow_null=True)
@@ -73,7 +72,7 @@ class ItemResponse(serializers.Serializer):
 
 
 class StatsResponse(serializers.Serializer):
-    state = serializers.ChoiceField(choices=QueueState.values)
+    state = serializers.ChoiceField(choices=QueueState.choices)
     counts = serializers.DictField(child=serializers.IntegerField())
     total = serializers.IntegerField()
     active = serializers.IntegerField()
@@ -85,7 +84,7 @@ class StatsResponse(serializers.Serializer):
 
 
 class StatusResponse(serializers.Serializer):
-    state = serializers.ChoiceField(choices=QueueState.values)
+    state = serializers.ChoiceField(choices=QueueState.choices)
     active = ItemResponse(many=True)
     pending = ItemResponse(many=True)
     completed = ItemResponse(many=True)
@@ -109,8 +108,8 @@ class RemoveResponse(serializers.Serializer):
 
 
 class QueueStateResponse(serializers.Serializer):
-    state = serializers.ChoiceField(choices=QueueState.values)
-    previous = serializers.ChoiceField(choices=QueueState.values)
+    state = serializers.ChoiceField(choices=QueueState.choices)
+    previous = serializers.ChoiceField(choices=QueueState.choices)
     changed = serializers.BooleanField()
     requeued = serializers.ListField(child=serializers.IntegerField())
 

@@ -65,7 +65,11 @@ class ItemView(APIView):
         return Response(selectors.item_data(selectors.get_item(pk)))
 
     @extend_schema(
-        tags=TAG, summary="Remove an item (an active download is cancelled)", request=None, responses=s.RemoveResponse
+        tags=TAG,
+        operation_id="api_queue_item_destroy",
+        summary="Remove an item (an active download is cancelled)",
+        request=None,
+        responses=s.RemoveResponse,
     )
     def delete(self, request: Request, pk: int) -> Response:
         return Response(services.remove_items([pk]))
@@ -138,13 +142,23 @@ class PriorityView(APIView):
 
 class HoldView(APIView):
     @extend_schema(
-        tags=TAG, summary="Hold a pending item (it is skipped until resumed)", request=None, responses=s.ItemResponse
+        tags=TAG,
+        operation_id="api_queue_item_hold",
+        summary="Hold a pending item (it is skipped until resumed)",
+        request=None,
+        responses=s.ItemResponse,
     )
     def post(self, request: Request, pk: int) -> Response:
         return Response(selectors.item_data(services.hold_item(pk)))
 
 
 class ReleaseView(APIView):
-    @extend_schema(tags=TAG, summary="Release a held item back to pending", request=None, responses=s.ItemResponse)
+    @extend_schema(
+        tags=TAG,
+        operation_id="api_queue_item_release",
+        summary="Release a held item back to pending",
+        request=None,
+        responses=s.ItemResponse,
+    )
     def post(self, request: Request, pk: int) -> Response:
         return Response(selectors.item_data(services.release_item(pk)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import pytest
 
@@ -30,7 +31,7 @@ def frames(channel: str, wait: float = 1.0) -> list[dict]:
     async def receive_until_quiet():
         while True:
             message = await asyncio.wait_for(layer.receive(channel), wait)
-            received.append(message["frame"])
+            received.append(json.loads(message["text"]))  # the frame, serialised once by the publisher
 
     with contextlib.suppress(TimeoutError):  # quiet for `wait` seconds: everything has arrived
         run_sync(receive_until_quiet, wait * 10)
