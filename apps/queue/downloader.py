@@ -36,7 +36,7 @@ from apps.catalog.types import (
 from apps.library import services as library
 from apps.library.naming import UnsafePathError
 from apps.queue import config, services
-from apps.queue.events import ProgressReporter
+from apps.queue.events import download_progress
 from apps.queue.models import DownloadItem
 from workers.engine import (
     Cancelled,
@@ -259,14 +259,14 @@ class _AllHostersFailed(CatalogError):
 
 
 def _progress_callback(item_id: int, series_id: int, heartbeat: Heartbeat) -> Any:
-    reporter = ProgressReporter(item_id, series_id)
+    progress = download_progress(item_id, series_id)
 
     def on_progress(bytes_done: int, bytes_total: int | None, speed: float | None, eta: float | None) -> None:
         if heartbeat.signalled.is_set():
             raise Cancelled(heartbeat.signal, discard_partial=heartbeat.signal == services.Signal.CANCEL)
         heartbeat.update(bytes_done, bytes_total, speed, eta)
         percent = round(100.0 * bytes_done / bytes_total, 1) if bytes_total else None
-        reporter.report(
+        progress.update(
             percent=percent,
             downloaded_bytes=bytes_done,
             total_bytes=bytes_total,

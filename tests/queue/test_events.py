@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from apps.queue import events, services
-from apps.queue.events import ProgressReporter
+from apps.queue import services
 from apps.queue.models import DownloadItem
 from apps.realtime.events import room_group
 from apps.realtime.layer import channel_layer, run_sync
@@ -63,15 +62,3 @@ def test_completion_is_published_to_the_downloads_room(make_episodes, library, s
     (complete,) = [frame for frame in frames(channel) if frame["type"] == "download_complete"]
     assert complete["data"]["item_id"] == item["id"]
     assert complete["data"]["series_id"] == episode.season.series_id
-
-
-def test_progress_reporter_throttles(monkeypatch):
-    now = [0.0]
-    sent_frames = []
-    reporter = ProgressReporter(7, series_id=3, min_interval=0.5, clock=lambda: now[0])
-    monkeypatch.setattr(events, "publish_queue_event", lambda event_type, data: sent_frames.append((event_type, data)))
-    for step in range(20):
-        now[0] = step / 10
-        reporter.report(downloaded_bytes=step)
-    assert [data["downloaded_bytes"] for _, data in sent_frames] == [0, 5, 10, 15]
-    assert all(event_type == "download_progress" and data["series_id"] == 3 for event_type, data in sent_frames)
