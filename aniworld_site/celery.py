@@ -18,3 +18,5 @@ QUEUE_NAMES = ("downloads.high", "downloads.normal", "downloads.low", "maintenan
 app.conf.task_queues = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES]
 app.conf.task_default_exchange = "maintenance"
 app.conf.task_default_routing_key = "maintenance"
+
+import apps.realtime.worker_signals  # noqa: E402,F401  (announces workers joining and leaving)

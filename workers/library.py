@@ -7,6 +7,7 @@ from collections.abc import Callable
 from celery import shared_task
 
 from apps.library import services
+from apps.realtime import system
 from apps.realtime.publish import ProgressPublisher
 
 SCAN_EVENT_FIELDS = ("phase", "current", "files_seen", "episodes_found", "episodes_lost", "unmatched_files")
@@ -38,4 +39,5 @@ def scan_library_task(self, full: bool = False) -> dict:
     except Exception as exc:
         publisher.fail(str(exc) or type(exc).__name__)
         raise
+    system.scan_finished(run.stats)
     return {"status": run.status, "scan_id": run.pk, **run.stats}

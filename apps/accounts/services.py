@@ -204,7 +204,15 @@ def session_is_live(session_key: str, user_id: object) -> bool:
 
 
 def log_out(request: HttpRequest, token_session_key: str | None) -> None:
-    """End the token's session and the browser session; both stop working in every process."""
+    """End the token's session and the browser session; both stop working in every process.
+
+    WebSockets opened with either session are closed at once on every web process.
+    """
+    from apps.realtime.publish import disconnect_session  # realtime imports this module
+
+    browser_session_key = request.session.session_key
     if token_session_key:
         session_store(token_session_key).delete(token_session_key)
     django_logout(request)
+    for session_key in {token_session_key, browser_session_key} - {None}:
+        disconnect_session(session_key)

@@ -1,88 +1,46 @@
-"""The owner's settings the queue uses, read through apps.configuration with safe defaults.
+"""Every knob the queue reads, in one place.
 
-One small adapter, so the queue works (with the documented defaults) even where
-a setting is not available, and tests can see every knob in one place.
+The owner's settings come from :mod:`apps.configuration.selectors` (which
+falls back to the documented defaults before any settings row exists); the
+queue's own timings are deployment settings (``QUEUE_*`` Django settings or
+``ANIWORLD_QUEUE_*`` environment variables).
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 
-from apps.catalog.types import Language
+from apps.configuration.selectors import (
+    hoster_preference,
+    language_preference,
+    library_root,
+    max_concurrent_downloads,
+    max_retries,
+    retry_backoff_seconds,
+)
+from apps.configuration.selectors import speed_limit as _speed_limit_setting
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_CONCURRENT_DOWNLOADS = 2
-DEFAULT_MAX_RETRIES = 3
-DEFAULT_RETRY_BACKOFF_SECONDS = 30
-MAX_RETRY_BACKOFF_SECONDS = 6 * 3600
-DEFAULT_LANGUAGES = (Language.GERMAN_DUB.value, Language.GERMAN_SUB.value, Language.ENGLISH_SUB.value)
-DEFAULT_HOSTERS = ("VOE", "Filemoon", "Vidmoly", "Vidoza", "Doodstream")
-
-
-def _selector(name: str) -> Callable[..., Any] | None:
-    try:
-        from apps.configuration import selectors
-    except ImportError:
-        return None
-    getter = getattr(selectors, name, None)
-    return getter if callable(getter) else None
-
-
-def _read(name: str, default: Any, *args: Any) -> Any:
-    getter = _selector(name)
-    if getter is None:
-        return default
-    try:
-        value = getter(*args)
-    except Exception as exc:  # a broken settings row must not stop downloads; say so
-        logger.warning("configuration %s unavailable (%s); using the default %r", name, exc, default)
-        return default
-    return default if value is None else value
-
-
-def max_concurrent_downloads() -> int:
-    return max(1, int(_read("max_concurrent_downloads", DEFAULT_MAX_CONCURRENT_DOWNLOADS)))
-
-
-def max_retries() -> int:
-    return max(0, int(_read("max_retries", DEFAULT_MAX_RETRIES)))
-
-
-def retry_backoff_seconds(attempt: int) -> int:
-    """Delay before retry number ``attempt`` (1 = the first retry): base, 2x, 4x, … capped."""
-    getter = _selector("retry_backoff_seconds")
-    if getter is not None:
-        try:
-            return int(getter(attempt))
-        except Exception as exc:
-            logger.warning("configuration retry_backoff_seconds unavailable (%s); using the default", exc)
-    return min(MAX_RETRY_BACKOFF_SECONDS, DEFAULT_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1))
-
-
-def language_preference() -> list[str]:
-    values = [str(getattr(value, "value", value)) for value in _read("language_preference", DEFAULT_LANGUAGES)]
-    return values or list(DEFAULT_LANGUAGES)
-
-
-def hoster_preference() -> list[str]:
-    return [str(value) for value in _read("hoster_preference", DEFAULT_HOSTERS)] or list(DEFAULT_HOSTERS)
+__all__ = [
+    "control_check_seconds",
+    "dispatch_timeout_seconds",
+    "hoster_preference",
+    "language_preference",
+    "lease_seconds",
+    "library_root",
+    "max_concurrent_downloads",
+    "max_retries",
+    "progress_write_seconds",
+    "retry_backoff_seconds",
+    "speed_limit",
+    "unknown_size_estimate_bytes",
+]
 
 
 def speed_limit() -> int | None:
-    """Bytes per second for each download; None = unlimited."""
-    value = int(_read("speed_limit", 0) or 0)
-    return value if value > 0 else None
-
-
-def library_root() -> Path:
-    return Path(_read("library_root", settings.DEFAULT_LIBRARY_DIR))
+    """Bytes per second for each download; None = unlimited (the setting stores 0 for that)."""
+    return _speed_limit_setting() or None
 
 
 def _seconds(setting: str, environment: str, default: float) -> float:

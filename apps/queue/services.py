@@ -56,6 +56,7 @@ from apps.queue.models import (
     QueueControl,
     QueueState,
 )
+from apps.realtime import system
 from workers.engine import Failure, FailureKind, discard_partial, incoming_dir
 
 logger = logging.getLogger("aniworld.download")
@@ -539,20 +540,29 @@ def reap_expired_leases() -> list[int]:
     now = _now()
     with transaction.atomic():
         _control(lock=True)
+        expired = Q(lease_expires_at__lt=now)
+        lost_workers = set(
+            DownloadItem.objects.filter(expired, state__in=ACTIVE_STATES)
+            .exclude(worker_id="")
+            .values_list("worker_id", flat=True)
+        )
         requeued = _return_active_to_pending(
             "no worker finished it in time (its worker stopped responding, or the task never arrived); "
             "will resume from its partial file",
-            Q(lease_expires_at__lt=now),
+            expired,
         )
         if requeued:
             logger.warning("reaper: requeued item(s) %s whose lease expired", requeued)
+            for worker in sorted(lost_workers):
+                transaction.on_commit(lambda worker=worker: system.worker_lost(worker, "its download lease expired"))
             _announce(requeued, "lease_expired")
             _dispatch_after_commit()
     return requeued
 
 
 def tick() -> dict[str, list[int]]:
-    """The beat job: reap expired leases, then dispatch."""
+    """The beat job: reap expired leases, then dispatch; warn the owner when the library disk runs full."""
+    system.check_disk_space(config.library_root())
     return {"requeued": reap_expired_leases(), "dispatched": dispatch()}
 
 
@@ -707,6 +717,8 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
             control = _control(lock=True)
             control.blocked_sites = {**(control.blocked_sites or {}), item.site: retry_at.isoformat()}
             control.save(update_fields=["blocked_sites", "updated_at"])
+            blocked_message = f"{failure.reason} Downloads from this site wait until {retry_at:%H:%M} UTC."
+            transaction.on_commit(lambda: system.site_blocking(item.site, blocked_message))
             library.set_episode_state(item.episode_id, EpisodeState.QUEUED)
         elif failure.kind == FailureKind.TRANSIENT and item.attempts < config.max_retries():
             item.attempts += 1
