@@ -55,3 +55,10 @@ def test_search_add_download_and_watch_live(live_stack_factory, fake_site, page)
     page.wait_for_selector("#history-list .bi-check-circle-fill", timeout=120_000)
     assert "Moonlit Blade" in page.inner_text("#history-list")
     screenshot(page, "dashboard-complete")
+
+    page.goto(live.url("/library"))
+    page.wait_for_selector("[data-series-id] .series-title")
+    row = page.inner_text("[data-series-id]")
+    assert "Moonlit Blade" in row
+    assert "1 / 7" in row and "6 missing" in row  # the downloaded film now counts as present
+    screenshot(page, "library")
