@@ -34,5 +34,6 @@ urlpatterns = [
     # The owner logs into the admin with the same password, through the one login page.
     path("admin/login/", RedirectView.as_view(url="/login", query_string=True), name="admin-login"),
     path("admin/", admin.site.urls),
+    path("", include("apps.configuration.page_urls")),  # /settings
     path("", include("apps.web.urls")),
 ]

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 
 from aniworld_site.errors import error_body
 from apps.accounts.services import is_setup_complete
+from apps.configuration.selectors import setup_completed
 
 ALWAYS_OPEN = ("/health", "/static/", "/favicon.ico", "/login", "/setup", "/api/auth/", "/api/setup")
 NEEDS_NO_PAGE_LOGIN = ("/api/", "/admin/", "/ws/")
@@ -35,6 +36,8 @@ class SetupAndLoginRequiredMiddleware:
                 )
             return HttpResponseRedirect("/setup")
         if path.rstrip("/") == "/setup":
+            if request.user.is_authenticated and not setup_completed():
+                return self.get_response(request)  # step 2 of the wizard: library path and languages
             return HttpResponseRedirect("/" if request.user.is_authenticated else "/login")
         if open_path or path.startswith(NEEDS_NO_PAGE_LOGIN) or request.user.is_authenticated:
             return self.get_response(request)

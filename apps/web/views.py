@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.services import is_setup_complete
+from apps.configuration.selectors import setup_completed
 from apps.web.health import run_checks
 
 
@@ -22,6 +23,8 @@ def health(request: HttpRequest) -> JsonResponse:
 @never_cache
 def setup_page(request: HttpRequest) -> HttpResponse:
     if is_setup_complete():
+        if request.user.is_authenticated and not setup_completed():
+            return render(request, "web/setup.html", {"library_step": True})
         return redirect("/login")
     return render(request, "web/setup.html")
 

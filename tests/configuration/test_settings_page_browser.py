@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
 def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, page):  # noqa: F811
-    live = live_stack_factory(extra_env={"DJANGO_SETTINGS_MODULE": "tests.configuration.page_settings"})
+    live = live_stack_factory()
     live.setup_owner()
     headers = {"Authorization": f"Bearer {live.login()}"}
 

@@ -7,19 +7,14 @@ import stat
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import override_settings
-from django.urls import include, path
 from rest_framework.test import APIClient
 
-from aniworld_site.urls import urlpatterns as site_urlpatterns
 from apps.configuration import defaults, selectors, services
 from apps.configuration.models import Settings, SettingsChange
 from apps.library import naming
 from tests.conftest import OWNER_PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-urlpatterns = [path("", include("apps.configuration.page_urls")), *site_urlpatterns]
 
 
 def test_validate_reports_live_checks_without_saving(auth_client, tmp_path):
@@ -157,7 +152,6 @@ def test_setup_page_can_open_directly_at_step_two(rf):
     assert '<section id="setup-step-library" class="d-none">' in first_step
 
 
-@override_settings(ROOT_URLCONF=__name__)
 def test_settings_page_needs_login_and_renders_the_form(client, owner):
     response = client.get("/settings")
     assert response.status_code == 302 and response["Location"].startswith("/login")
