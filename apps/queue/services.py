@@ -560,6 +560,12 @@ def reap_expired_leases() -> list[int]:
     return requeued
 
 
+def dispatch_when_concurrency_changes(sender: object, fields: list[str], **kwargs: object) -> None:
+    """A raised download limit starts the next items now, not on the next beat tick."""
+    if "max_concurrent_downloads" in fields:
+        dispatch()
+
+
 def tick() -> dict[str, list[int]]:
     """The beat job: reap expired leases, then dispatch; warn the owner when the library disk runs full."""
     system.check_disk_space(config.library_root())

@@ -441,3 +441,14 @@ def test_clear_completed_and_prune_history(make_episodes, library, sent):
     DownloadItem.objects.filter(pk=waiting).update(state=ItemState.COMPLETED, finished_at=timezone.now())
     assert services.clear_completed() == 1
     assert not DownloadItem.objects.exists()
+
+
+def test_raising_the_download_limit_dispatches_at_once(make_episodes, library, sent, owner):
+    from apps.configuration import services as configuration
+
+    configuration.update_settings({"max_concurrent_downloads": 1}, actor=owner)
+    services.enqueue_episodes([episode.pk for episode in make_episodes(3)], "normal")
+    assert DownloadItem.objects.filter(state=ItemState.QUEUED).count() == 1
+    configuration.update_settings({"max_concurrent_downloads": 3}, actor=owner)  # as PUT /api/config does
+    assert DownloadItem.objects.filter(state=ItemState.QUEUED).count() == 3
+    assert len(sent) == 3
