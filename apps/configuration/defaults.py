@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from apps.catalog.conf import DEFAULT_HOSTER_ORDER
 from apps.catalog.types import Language, Site
 
 SETTINGS_ROW_ID = 1
@@ -26,7 +27,7 @@ def known_hosters() -> tuple[str, ...]:
     return supported_hosters()
 
 
-DEFAULT_HOSTER_PREFERENCE = ("VOE", "Filemoon", "Vidmoly", "Vidoza", "Doodstream")
+DEFAULT_HOSTER_PREFERENCE = DEFAULT_HOSTER_ORDER  # the catalog knows which hosters are most reliable
 
 # DESIGN.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
 DEFAULT_NAMING_TEMPLATE = (

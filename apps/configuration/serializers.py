@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.catalog.types import Language
+from apps.catalog.types import LANGUAGE_CHOICES
 from apps.configuration import defaults
 from apps.library import naming
-
-LANGUAGE_CHOICES = [language.value for language in Language]
 
 
 class SiteUrlsSerializer(serializers.Serializer):

@@ -77,3 +77,10 @@ def test_schema_and_docs_for_logged_in_owner(auth_client, client, owner_password
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/queue/status" in (tmp_path / "schema.yaml").read_text()

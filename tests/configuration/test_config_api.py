@@ -131,7 +131,7 @@ def test_get_shows_defaults_before_anything_is_saved(owner_client, settings):
     assert body["max_concurrent_downloads"] == 2
     assert body["max_retries"] == 3
     assert body["language_preference"] == ["de", "de-sub", "en-sub"]
-    assert body["hoster_preference"][:2] == ["VOE", "Filemoon"]
+    assert body["hoster_preference"] == list(defaults.DEFAULT_HOSTER_PREFERENCE)
     assert body["naming_template"] == defaults.DEFAULT_NAMING_TEMPLATE
     assert body["provider_urls"] == {"aniworld": "https://aniworld.to", "sto": "https://s.to"}
     assert body["speed_limit_bytes"] == 0

@@ -41,7 +41,7 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     library.mkdir()
     page.fill("#f-max_concurrent_downloads", "4")
     page.fill("#f-library_path", str(library))
-    page.click('#hoster_preference li[data-value="Vidoza"] button[data-move=up]')
+    page.click('#hoster_preference li[data-value="VOE"] button[data-move=up]')
     page.fill("#f-jellyfin_url", "http://jellyfin.local:8096")
     page.fill("#f-jellyfin_api_key", "jf-browser-secret")
     page.fill("#f-speed_limit_bytes", "500")
@@ -51,7 +51,7 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     config = stored()
     assert config["max_concurrent_downloads"] == 4
     assert config["library_path"] == str(library)
-    assert config["hoster_preference"] == ["VOE", "Filemoon", "Vidoza", "Vidmoly", "Doodstream"]
+    assert config["hoster_preference"] == ["Vidoza", "VOE", "Vidmoly", "Filemoon", "Streamtape", "Doodstream"]
     assert config["speed_limit_bytes"] == 500 * 1024
     assert config["jellyfin_api_key"] == "********"
     assert page.input_value("#f-jellyfin_api_key") == "********"
