@@ -24,6 +24,10 @@
     }
     let payload = null;
     try { payload = await response.json(); } catch (error) { payload = null; }
+    if (response.status === 401 && !url.startsWith("/api/auth/")) {
+      // The session ended (logout elsewhere, expiry): back to the login page, then here again.
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+    }
     return { ok: response.ok, status: response.status, payload: payload, message: errorMessage(response.status, payload) };
   }
 
@@ -81,6 +85,34 @@
     setTimeout(() => item.remove(), 6000);
   }
 
+  // Ordered checkbox lists (<ul> of <li data-value> with a checkbox and up/down buttons):
+  // languages and hosters, most wanted first.
+  const orderList = {
+    wire(list) {
+      list.addEventListener("click", (event) => {
+        const button = event.target.closest("button[data-move]");
+        if (!button) return;
+        const item = button.closest("li");
+        if (button.dataset.move === "up" && item.previousElementSibling) list.insertBefore(item, item.previousElementSibling);
+        else if (button.dataset.move === "down" && item.nextElementSibling) list.insertBefore(item.nextElementSibling, item);
+        button.focus();
+      });
+    },
+    set(list, order) {
+      const items = Array.from(list.querySelectorAll("li[data-value]"));
+      items.forEach((item) => { item.querySelector("input").checked = order.includes(item.dataset.value); });
+      order.slice().reverse().forEach((value) => {
+        const item = items.find((candidate) => candidate.dataset.value === value);
+        if (item) list.prepend(item);
+      });
+    },
+    read(list) {
+      return Array.from(list.querySelectorAll("li[data-value]"))
+        .filter((item) => item.querySelector("input").checked)
+        .map((item) => item.dataset.value);
+    },
+  };
+
   window.Api = {
     get: (url) => call("GET", url),
     post: (url, body) => call("POST", url, body),
@@ -90,5 +122,6 @@
     formatBytes: formatBytes,
     formatDuration: formatDuration,
     toast: toast,
+    orderList: orderList,
   };
 })();

@@ -7,22 +7,10 @@
   if (!form) return;
   const statusBox = document.getElementById("settings-status");
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  const CALLS = { GET: Api.get, POST: Api.post, PUT: Api.put, DELETE: Api.del };
 
-  async function api(method, url, body) {
-    const response = await fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let payload = null;
-    try { payload = await response.json(); } catch (e) { payload = null; }
-    if (response.status === 401) window.location.assign("/login?next=/settings");
-    return { ok: response.ok, status: response.status, payload: payload };
+  function api(method, url, body) {
+    return CALLS[method](url, body);
   }
 
   function showStatus(kind, message) {
@@ -30,35 +18,10 @@
     statusBox.textContent = message;
   }
 
-  // --- ordered checkbox lists (languages, hosters) ---------------------------------------
-  function wireOrderList(list) {
-    list.addEventListener("click", function (event) {
-      const button = event.target.closest("button[data-move]");
-      if (!button) return;
-      const item = button.closest("li");
-      if (button.dataset.move === "up" && item.previousElementSibling) {
-        list.insertBefore(item, item.previousElementSibling);
-      } else if (button.dataset.move === "down" && item.nextElementSibling) {
-        list.insertBefore(item.nextElementSibling, item);
-      }
-      button.focus();
-    });
-  }
-
-  function setOrderList(list, order) {
-    const items = Array.from(list.querySelectorAll("li[data-value]"));
-    items.forEach(function (item) { item.querySelector("input").checked = order.includes(item.dataset.value); });
-    order.slice().reverse().forEach(function (value) {
-      const item = items.find(function (candidate) { return candidate.dataset.value === value; });
-      if (item) list.prepend(item);
-    });
-  }
-
-  function readOrderList(list) {
-    return Array.from(list.querySelectorAll("li[data-value]"))
-      .filter(function (item) { return item.querySelector("input").checked; })
-      .map(function (item) { return item.dataset.value; });
-  }
+  // --- ordered checkbox lists (languages, hosters): Api.orderList -----------------------
+  const wireOrderList = Api.orderList.wire;
+  const setOrderList = Api.orderList.set;
+  const readOrderList = Api.orderList.read;
 
   document.querySelectorAll(".order-list").forEach(wireOrderList);
 
