@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts import services as account_services
 
-pytest_plugins = ["tests.fakesite.plugin", "tests.live"]
+pytest_plugins = ["tests.fakesite.plugin", "tests.live", "tests.browser.fixtures"]
 
 OWNER_PASSWORD = "Correct-Horse-42!"
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.fixtures import screenshot
 from tests.fakesite.plugin import FAST_CATALOG_ENV
 from tests.live import OWNER_PASSWORD
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.fixtures import screenshot
 from tests.live import OWNER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -9,7 +9,6 @@ import time
 import httpx
 import pytest
 
-from tests.browser.conftest import browser, page  # noqa: F401  (Playwright fixtures)
 from tests.live import OWNER_PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -46,7 +45,7 @@ def test_worker_process_uses_a_setting_saved_through_the_web_at_once(live_stack_
 
 
 @pytest.mark.browser
-def test_setup_wizard_sets_password_library_and_languages(live_stack_factory, page):  # noqa: F811
+def test_setup_wizard_sets_password_library_and_languages(live_stack_factory, page):
     live = live_stack_factory(web_processes=1, workers=1)
     library = live.data_dir / "my-anime"
 

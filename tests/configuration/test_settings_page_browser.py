@@ -6,13 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import browser, page  # noqa: F401  (Playwright fixtures)
 from tests.live import OWNER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
-def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, page):  # noqa: F811
+def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, page):
     live = live_stack_factory()
     live.setup_owner()
     headers = {"Authorization": f"Bearer {live.login()}"}
