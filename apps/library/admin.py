@@ -93,7 +93,7 @@ class SeriesAdmin(admin.ModelAdmin):
         for series in queryset:
             try:
                 services.refresh_series(series)
-            except (CatalogError, NotImplementedError) as exc:
+            except CatalogError as exc:
                 self.message_user(request, f"{series.title}: {exc or 'catalog not available'}", messages.ERROR)
             else:
                 refreshed += 1

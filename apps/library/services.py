@@ -429,7 +429,7 @@ def store_cover(series: Series) -> bool:
         return False
     try:
         data, _content_type = catalog.download_cover(series.cover_url)
-    except (CatalogError, NotImplementedError, OSError) as exc:
+    except (CatalogError, OSError) as exc:
         logger.warning("cover of %s not stored: %s", series, exc)
         return False
     extension = next((ext for signature, ext in _IMAGE_SIGNATURES if data.startswith(signature)), None)
@@ -474,7 +474,7 @@ def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
     for series in Series.objects.filter(monitored=True).order_by("title"):
         try:
             result = refresh_series(series)
-        except (CatalogError, NotImplementedError) as exc:
+        except CatalogError as exc:
             logger.warning("new-episode check of %s failed: %s", series, exc)
             errors.append({"series": series.title, "error": str(exc) or type(exc).__name__})
             continue
@@ -536,7 +536,7 @@ def _match_by_alternative_title(results: list, wanted: str, year: int | None) ->
     for result in results:
         try:
             details = catalog.fetch_series(result.site, result.slug)
-        except (CatalogError, NotImplementedError):
+        except CatalogError:
             continue
         titles = {normalise_title(title) for title in (details.title, *details.alternative_titles)}
         if wanted in titles and (year is None or details.year_start in (None, year)):
@@ -567,7 +567,7 @@ def import_library_folder(
         title, year = split_folder_name(name)
         try:
             results = catalog.search(title, site)
-        except (CatalogError, NotImplementedError) as exc:
+        except CatalogError as exc:
             outcomes.append(ImportOutcome(name, "error", f"catalog search failed: {exc or 'not available'}"))
             continue
         wanted = normalise_title(title)
@@ -592,7 +592,7 @@ def import_library_folder(
             series = add_series(found.site, found.slug, folder=name)
         except SeriesAlreadyExists as exc:
             outcomes.append(ImportOutcome(name, "already_in_library", str(exc), exc.series.pk))
-        except (CatalogError, NotImplementedError, naming.UnsafePathError, OSError) as exc:
+        except (CatalogError, naming.UnsafePathError, OSError) as exc:
             outcomes.append(ImportOutcome(name, "error", f"could not add {found.site}:{found.slug}: {exc}"))
         else:
             outcomes.append(ImportOutcome(name, "added", f"added {series.site}:{series.slug} ({series})", series.pk))

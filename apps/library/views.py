@@ -41,10 +41,6 @@ class LibraryPagination(PageNumberPagination):
 
 def catalog_api_error(exc: Exception, *, not_found_status: int = status.HTTP_502_BAD_GATEWAY) -> ApiError:
     """A catalog failure as a readable API error (the catalog's message names site, step and remedy)."""
-    if isinstance(exc, NotImplementedError):
-        return ServiceUnavailable(
-            "The catalog sites are not available in this installation.", code="catalog_unavailable"
-        )
     if isinstance(exc, SiteBlocking):
         return ServiceUnavailable(str(exc), code="site_blocking", details={"retry_at": exc.retry_at.isoformat()})
     if isinstance(exc, NotFoundOnSite):
@@ -139,7 +135,7 @@ class SeriesRefreshView(APIView):
         series = get_series(pk)
         try:
             result = services.refresh_series(series)
-        except (CatalogError, NotImplementedError) as exc:
+        except CatalogError as exc:
             raise catalog_api_error(exc) from exc
         return Response({**result, "series": SeriesDetailSerializer(get_series(pk)).data})
 
@@ -236,7 +232,7 @@ class AddSeriesView(APIView):
             series = services.add_series(site, slug)
         except services.SeriesAlreadyExists as exc:
             raise Conflict(str(exc), code="already_in_library", details={"series_id": exc.series.pk}) from exc
-        except (CatalogError, NotImplementedError) as exc:
+        except CatalogError as exc:
             raise catalog_api_error(exc, not_found_status=status.HTTP_404_NOT_FOUND) from exc
         except naming.UnsafePathError as exc:
             raise ApiError(str(exc), code="unsafe_path", status_code=400) from exc

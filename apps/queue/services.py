@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from aniworld_site.errors import Conflict
 from apps.catalog.types import Language
+from apps.configuration import notifications
 from apps.library import services as library
 from apps.library.models import Episode, EpisodeState
 from apps.queue import config
@@ -694,7 +695,8 @@ def complete_item(item_id: int, worker_id: str, *, relative_path: str, size: int
             "path": relative_path,
         }
         transaction.on_commit(lambda: publish_queue_event(DOWNLOAD_COMPLETE, data))
-        transaction.on_commit(lambda: _notify("download_complete", "Download complete", item.label))
+        notifications.notify("download_complete", "Download complete", item.label)  # sent after commit
+        notifications.request_media_refresh()  # Jellyfin/Emby/Plex pick up the new file
         _announce([item.pk], "completed")
         _dispatch_after_commit()
     return True
@@ -749,9 +751,7 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
         item.save()
         if event is not None:
             transaction.on_commit(lambda: publish_queue_event(DOWNLOAD_FAILED, event))
-            transaction.on_commit(
-                lambda: _notify("download_failed", "Download failed", f"{item.label}: {item.last_error}")
-            )
+            notifications.notify("download_failed", "Download failed", f"{item.label}: {item.last_error}")
         logger.info("item %s: attempt failed (%s): %s -> %s", item.pk, failure.kind, failure.reason, item.state)
         _announce([item.pk], "attempt_failed")
         _dispatch_after_commit()
@@ -760,17 +760,6 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
 
 def _series_id(episode_id: int) -> int | None:
     return Episode.objects.filter(pk=episode_id).values_list("season__series_id", flat=True).first()
-
-
-def _notify(event: str, title: str, body: str) -> None:
-    try:
-        from apps.configuration.notifications import notify
-    except ImportError:
-        return
-    try:
-        notify(event, title, body)
-    except Exception as exc:
-        logger.warning("notification %s failed: %s", event, exc)
 
 
 # --- history and maintenance ---------------------------------------------------------------------------

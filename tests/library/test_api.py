@@ -291,7 +291,6 @@ def test_refresh_layout_change_is_502(auth_client, fake_catalog, library, make_s
     [
         (SiteBlocking("aniworld.to is blocking us", datetime(2030, 1, 1, tzinfo=UTC)), 503, "site_blocking"),
         (LayoutChanged("site layout changed: no title"), 502, "catalog_layout_changed"),
-        (NotImplementedError(), 503, "catalog_unavailable"),
     ],
 )
 def test_refresh_catalog_errors_are_readable(auth_client, library, make_series, monkeypatch, error, status, code):

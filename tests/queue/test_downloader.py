@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
 from apps.library.models import Episode, EpisodeState, Season, Series
 from apps.queue import downloader, services
 from apps.queue.models import DownloadItem, ItemState
@@ -57,7 +58,8 @@ def test_download_completes_into_the_library(worker_env, moonlit, library):
     assert run(item_id) == "completed"
     item = DownloadItem.objects.get(pk=item_id)
     episode = Episode.objects.get(pk=moonlit[0].pk)
-    assert item.state == ItemState.COMPLETED and item.hoster == "VOE" and item.language_used == "de"
+    assert item.state == ItemState.COMPLETED and item.language_used == "de"
+    assert item.hoster == DEFAULT_HOSTER_PREFERENCE[0]  # the most preferred hoster that offers German Dub
     assert episode.state == EpisodeState.PRESENT and episode.file_language == "de"
     path = library / episode.file_path
     assert path.is_file() and path.suffix == ".mkv" and path.stat().st_size == item.bytes_done > 0

@@ -39,7 +39,7 @@ class Command(BaseCommand):
             for item in chosen:
                 try:
                     services.refresh_series(item, max_age=None if force_refresh else services.CATALOG_REFRESH_MAX_AGE)
-                except (CatalogError, NotImplementedError) as exc:
+                except CatalogError as exc:
                     self.stderr.write(self.style.WARNING(f"{item}: not refreshed: {exc or 'catalog not available'}"))
 
         report = selectors.missing_episodes(chosen, include_upgradable=not no_upgrades)
