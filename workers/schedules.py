@@ -9,9 +9,8 @@ that is still going makes the next one skip instead of overlapping.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,32 +19,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.configuration import notifications, selectors
+from apps.library import services as library
+from apps.queue import services as queue
 
 logger = logging.getLogger(__name__)
 
 RUN_LOCK_SECONDS = 2 * 3600
-
-
-def _service(module: str, name: str) -> Callable[..., Any] | None:
-    """Another app's service function, or None (with a warning) while that app does not provide it yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        logger.warning("scheduled task skipped: %s.%s is not available yet", module, name)
-        return None
-
-
-def _unavailable(module: str, name: str) -> dict[str, Any]:
-    return {"status": "unavailable", "missing": f"{module}.{name}"}
-
-
-def _as_summary(result: Any) -> dict[str, Any]:
-    """The library's check returns {"new_episodes": int, "queued": int, "series": [titles]}; a bare count works too."""
-    if isinstance(result, dict):
-        return result
-    if isinstance(result, int):
-        return {"new_episodes": result}
-    return {"new_episodes": 0, "result": result}
 
 
 @contextlib.contextmanager
@@ -68,15 +47,11 @@ def _single_run(name: str) -> Iterator[bool]:
 @shared_task(name="workers.schedules.check_new_episodes", queue="maintenance")
 def check_new_episodes() -> dict[str, Any]:
     """Look for new episodes of monitored series; queue them when the owner turned auto-queue on."""
-    module, name = "apps.library.services", "check_for_new_episodes"
-    check = _service(module, name)
-    if check is None:
-        return _unavailable(module, name)
     with _single_run("check_new_episodes") as acquired:
         if not acquired:
             return {"status": "skipped", "reason": "a previous check is still running"}
         auto_queue = selectors.auto_queue_new_episodes()
-        result = _as_summary(check(auto_queue=auto_queue))
+        result = library.check_for_new_episodes(auto_queue=auto_queue)
     found = int(result.get("new_episodes", 0))
     if found:
         queued = int(result.get("queued", 0))
@@ -91,11 +66,7 @@ def check_new_episodes() -> dict[str, Any]:
 @shared_task(name="workers.schedules.rescan_library", queue="maintenance")
 def rescan_library() -> dict[str, Any]:
     """Nightly: rescan the library folder (the library skips it while another scan runs)."""
-    module, name = "apps.library.services", "rescan_library"
-    rescan = _service(module, name)
-    if rescan is None:
-        return _unavailable(module, name)
-    return rescan()
+    return library.rescan_library()
 
 
 @shared_task(name="workers.schedules.prune_history", queue="maintenance")
@@ -104,12 +75,8 @@ def prune_history() -> dict[str, Any]:
     days = selectors.history_retention_days()
     if days <= 0:
         return {"status": "disabled"}
-    module, name = "apps.queue.services", "prune_history"
-    prune = _service(module, name)
-    if prune is None:
-        return _unavailable(module, name)
     cutoff = timezone.now() - timedelta(days=days)
-    deleted = prune(older_than=cutoff)
+    deleted = queue.prune_history(older_than=cutoff)
     logger.info("queue history pruned: %s item(s) finished before %s", deleted, cutoff.isoformat())
     return {"status": "ok", "deleted": deleted, "older_than": cutoff.isoformat()}
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -70,9 +67,8 @@ def test_an_invalid_update_leaves_the_schedules_alone():
 
 @pytest.fixture
 def library_services(monkeypatch):
-    """Stand-in for apps.library.services with the functions the schedules call (unit test of the wiring)."""
+    """The library functions the schedules call, recorded instead of run (unit test of the wiring)."""
     calls: list[tuple[str, dict]] = []
-    module = types.ModuleType("apps.library.services")
 
     def check_for_new_episodes(auto_queue: bool):
         calls.append(("check", {"auto_queue": auto_queue}))
@@ -82,9 +78,8 @@ def library_services(monkeypatch):
         calls.append(("rescan", {}))
         return {"files": 10}
 
-    module.check_for_new_episodes = check_for_new_episodes
-    module.rescan_library = rescan_library
-    monkeypatch.setitem(sys.modules, "apps.library.services", module)
+    monkeypatch.setattr(schedule_tasks.library, "check_for_new_episodes", check_for_new_episodes)
+    monkeypatch.setattr(schedule_tasks.library, "rescan_library", rescan_library)
     return calls
 
 
@@ -125,24 +120,14 @@ def test_overlapping_checks_are_skipped(library_services):
     assert schedule_tasks.check_new_episodes()["status"] == "ok"
 
 
-def test_missing_service_is_reported_not_raised(monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "apps.queue.services", types.ModuleType("apps.queue.services"))
-    caplog.set_level(logging.WARNING)
-    result = schedule_tasks.prune_history()
-    assert result == {"status": "unavailable", "missing": "apps.queue.services.prune_history"}
-    assert "apps.queue.services.prune_history is not available yet" in caplog.text
-
-
 def test_prune_task_passes_the_retention_cutoff(monkeypatch):
     seen = {}
-    module = types.ModuleType("apps.queue.services")
 
     def prune_history(older_than):
         seen["older_than"] = older_than
         return 4
 
-    module.prune_history = prune_history
-    monkeypatch.setitem(sys.modules, "apps.queue.services", module)
+    monkeypatch.setattr(schedule_tasks.queue, "prune_history", prune_history)
     services.update_settings({"history_retention_days": 10}, actor="owner")
     result = schedule_tasks.prune_history()
     assert result["status"] == "ok" and result["deleted"] == 4
