@@ -16,6 +16,7 @@ import environ
 from aniworld_site.env import (
     env_bool,
     env_choice,
+    env_float,
     env_int,
     env_list,
     env_networks,
@@ -39,6 +40,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 SESSION_TIMEOUT_HOURS = env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1, maximum=24 * 365)
+HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 1024**3)
 
 # Where series folders go until the owner picks a library path (apps.configuration).
 DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()

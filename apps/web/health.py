@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -16,7 +15,6 @@ from django.db import connection
 from aniworld_site.celery import app as celery_app
 from apps.configuration.selectors import library_root
 
-MIN_FREE_BYTES = int(float(os.environ.get("HEALTH_MIN_FREE_GB", "1")) * 1024**3)
 WORKER_PING_TIMEOUT = 1.5
 
 
@@ -75,10 +73,11 @@ def check_library() -> tuple[Check, Check]:
         usage = shutil.disk_usage(root if root.exists() else root.parent)
     except OSError as exc:
         return library, Check(False, f"cannot read free space: {exc}")
+    minimum = settings.HEALTH_MIN_FREE_BYTES
     disk = Check(
-        usage.free >= MIN_FREE_BYTES,
-        "ok" if usage.free >= MIN_FREE_BYTES else f"only {usage.free // 1024**2} MiB free on the library volume",
-        {"free_bytes": usage.free, "total_bytes": usage.total, "minimum_free_bytes": MIN_FREE_BYTES},
+        usage.free >= minimum,
+        "ok" if usage.free >= minimum else f"only {usage.free // 1024**2} MiB free on the library volume",
+        {"free_bytes": usage.free, "total_bytes": usage.total, "minimum_free_bytes": minimum},
     )
     return library, disk
 

@@ -110,3 +110,13 @@ def test_sqlite_runs_in_wal_mode(db):
         cursor.execute("PRAGMA journal_mode") if connection.vendor == "sqlite" else cursor.execute("SELECT 'wal'")
         mode = cursor.fetchone()[0]
     assert mode.lower() in {"wal", "memory"}  # in-memory test databases report "memory"
+
+
+def test_health_free_space_threshold_is_parsed_strictly(monkeypatch):
+    from aniworld_site.env import env_float
+
+    monkeypatch.setenv("HEALTH_MIN_FREE_GB", "0.5")
+    assert env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) == 0.5
+    monkeypatch.setenv("HEALTH_MIN_FREE_GB", "half")
+    with pytest.raises(ImproperlyConfigured, match="not a number"):
+        env_float("HEALTH_MIN_FREE_GB", 1.0)
