@@ -126,6 +126,16 @@ def language_preference() -> list[Language]:
     return [Language(value) for value in get_settings().language_preference]
 
 
+def language_options() -> list[dict[str, object]]:
+    """Every language for an ordered checkbox list: the owner's choices checked, in their order, then the rest."""
+    chosen = language_preference()
+    rest = [language for language in Language if language not in chosen]
+    return [
+        {"value": language.value, "label": language.label, "checked": language in chosen}
+        for language in [*chosen, *rest]
+    ]
+
+
 def hoster_preference() -> list[str]:
     return list(get_settings().hoster_preference)
 

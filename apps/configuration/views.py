@@ -15,8 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog.types import Language
-from apps.configuration import defaults, services
+from apps.configuration import defaults, selectors, services
 from apps.configuration.checks import run_live_checks
 from apps.configuration.models import SettingsChange
 from apps.configuration.serializers import (
@@ -101,8 +100,8 @@ class SetupView(APIView):
 def settings_page(request: HttpRequest) -> HttpResponse:
     """The settings form; it loads and saves through /api/config."""
     context = {
-        "languages": [{"value": language.value, "label": language.label} for language in Language],
-        "hosters": defaults.known_hosters(),
+        "languages": selectors.language_options(),
+        "hosters": [{"value": hoster, "label": hoster} for hoster in defaults.known_hosters()],
         "events": [
             {"value": event, "label": event.replace("_", " ").capitalize()} for event in defaults.NOTIFICATION_EVENTS
         ],

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.services import is_setup_complete
-from apps.configuration.selectors import setup_completed
+from apps.configuration.selectors import language_options, setup_completed
 from apps.web.health import run_checks
 
 
@@ -24,9 +24,9 @@ def health(request: HttpRequest) -> JsonResponse:
 def setup_page(request: HttpRequest) -> HttpResponse:
     if is_setup_complete():
         if request.user.is_authenticated and not setup_completed():
-            return render(request, "web/setup.html", {"library_step": True})
+            return render(request, "web/setup.html", {"library_step": True, "languages": language_options()})
         return redirect("/login")
-    return render(request, "web/setup.html")
+    return render(request, "web/setup.html", {"languages": language_options()})
 
 
 @never_cache
