@@ -51,7 +51,9 @@ def main(extra: list[str]) -> int:
             print(f"\n== {title}", flush=True)
             junit = Path(junit_dir) / f"phase{index}.xml"
             command = [sys.executable, "-m", "pytest", *args, f"--junitxml={junit}", *extra]
-            code = subprocess.call(command, env=os.environ.copy())
+            # Importing aniworld_site (to start an embedded Redis) sets DJANGO_SETTINGS_MODULE to the
+            # production settings in this process; the suite must run on tests.settings.
+            code = subprocess.call(command, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"})
             if code == NO_TESTS_COLLECTED:
                 print(f"   ({title}: no tests collected)")
             elif code != 0:

@@ -120,3 +120,10 @@ def test_health_free_space_threshold_is_parsed_strictly(monkeypatch):
     monkeypatch.setenv("HEALTH_MIN_FREE_GB", "half")
     with pytest.raises(ImproperlyConfigured, match="not a number"):
         env_float("HEALTH_MIN_FREE_GB", 1.0)
+
+
+def test_the_suite_runs_on_test_settings_and_never_on_the_owners_data():
+    from django.conf import settings
+
+    assert settings.SETTINGS_MODULE == "tests.settings"
+    assert settings.DATA_DIR != (PROJECT_DIR / "data").resolve()
