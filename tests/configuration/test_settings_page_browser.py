@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.browser.fixtures import screenshot
 from tests.live import OWNER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
@@ -35,6 +36,7 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     assert "absolute" in page.inner_text("[data-error-for=library_path]")
     assert "nothing was saved" in page.inner_text("#settings-status")
     assert stored()["revision"] == 0
+    screenshot(page, "settings-errors")
 
     library = live.data_dir / "anime"
     library.mkdir()
