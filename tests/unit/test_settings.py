@@ -126,4 +126,4 @@ def test_the_suite_runs_on_test_settings_and_never_on_the_owners_data():
     from django.conf import settings
 
     assert settings.SETTINGS_MODULE == "tests.settings"
-    assert settings.DATA_DIR != (PROJECT_DIR / "data").resolve()
+    assert (PROJECT_DIR / "data").resolve() != settings.DATA_DIR
