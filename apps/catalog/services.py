@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from apps.catalog import conf, resolvers
+from apps.catalog import resolvers
 from apps.catalog.http import get_client, reset_client
 from apps.catalog.providers import PROVIDERS, provider_for
 from apps.catalog.providers.base import SLUG
@@ -206,10 +206,6 @@ def parse_series_reference(value: str) -> tuple[Site, str]:
         f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/stream/<slug>) "
         "nor 'aniworld:<slug>' / 'sto:<slug>'"
     )
-
-
-def site_base_url(site: Site) -> str:
-    return conf.site_base_url(site)
 
 
 def reset() -> None:

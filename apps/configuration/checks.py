@@ -12,6 +12,7 @@ from typing import Any
 
 from apps.configuration.models import Settings
 from apps.configuration.validation import http_url_problem, naming_template_problems
+from workers.engine.ffmpeg import find_ffmpeg
 
 
 @dataclass
@@ -42,19 +43,6 @@ def check_library_path(path: str | Path, *, create: bool = False) -> LiveCheck:
     with contextlib.suppress(OSError):
         data["free_bytes"] = shutil.disk_usage(root).free
     return LiveCheck(True, "exists and is writable", data)
-
-
-def find_ffmpeg() -> str | None:
-    """System ffmpeg on PATH, else the binary bundled with imageio-ffmpeg."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # not installed, or no binary for this platform
-        return None
 
 
 def check_ffmpeg() -> LiveCheck:

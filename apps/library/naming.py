@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TEMPLATE = (
-    "{series_title} ({year})/Season {season:02}/{series_title} - S{season:02}E{episode:02} - {episode_title}"
-)
+from apps.configuration.defaults import DEFAULT_NAMING_TEMPLATE
+
+DEFAULT_TEMPLATE = DEFAULT_NAMING_TEMPLATE  # DESIGN.md "Files on disk"; the owner can change it in the settings
 
 PLACEHOLDERS: dict[str, str] = {
     "series_title": "the series title",

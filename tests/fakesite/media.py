@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from struct import pack
 
+from workers.engine.ffmpeg import ffmpeg_executable
+
 MEDIA_VERSION = "v1"
 DURATION_SECONDS = 6
 WIDTH, HEIGHT = 256, 144
@@ -38,15 +40,6 @@ class MediaFiles:
     @property
     def segments(self) -> list[str]:
         return sorted((p.name for p in self.hls_dir.glob("*.ts")), key=lambda n: int("".join(filter(str.isdigit, n))))
-
-
-def ffmpeg_executable() -> str:
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def _run(args: list[str]) -> None:

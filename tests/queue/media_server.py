@@ -8,13 +8,14 @@ concurrent transfers.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from workers.engine.ffmpeg import ffmpeg_executable
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -165,20 +166,11 @@ class MediaServer:
         return Handler
 
 
-def ffmpeg() -> str:
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def make_mp4(path: Path, seconds: int = 6, size: str = "320x240") -> Path:
     """A small real MP4 (H.264 + AAC, moov at the front) made by ffmpeg."""
     subprocess.run(
         [
-            ffmpeg(),
+            ffmpeg_executable(),
             *("-hide_banner", "-loglevel", "error", "-y"),
             *("-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate=25"),
             *("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"),
@@ -196,7 +188,7 @@ def make_hls(directory: Path, seconds: int = 6) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
-            ffmpeg(),
+            ffmpeg_executable(),
             *("-hide_banner", "-loglevel", "error", "-y"),
             *("-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=320x240:rate=25"),
             *("-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}"),

@@ -22,8 +22,8 @@ _DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 
 
 @functools.cache
-def ffmpeg_executable() -> str:
-    """System ffmpeg when on PATH, else the static build shipped with imageio-ffmpeg."""
+def find_ffmpeg() -> str | None:
+    """System ffmpeg when on PATH, else the static build shipped with imageio-ffmpeg; None when neither."""
     found = shutil.which("ffmpeg")
     if found:
         return found
@@ -31,8 +31,15 @@ def ffmpeg_executable() -> str:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as exc:  # the package is a dependency; this is a broken install
-        raise PermanentDownloadError("ffmpeg is not installed on this worker (needed to remux).") from exc
+    except Exception:  # the package is a dependency; this is a broken install
+        return None
+
+
+def ffmpeg_executable() -> str:
+    executable = find_ffmpeg()
+    if executable is None:
+        raise PermanentDownloadError("ffmpeg is not installed on this worker (needed to remux).")
+    return executable
 
 
 def ffmpeg_environment() -> dict[str, str]:
