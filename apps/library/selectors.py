@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from apps.catalog.types import Language
+from apps.configuration import defaults
 from apps.configuration import selectors as configuration
 from apps.library import naming
 from apps.library.models import Episode, EpisodeState, Series
 
-DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = (Language.GERMAN_DUB, Language.GERMAN_SUB, Language.ENGLISH_SUB)
+DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = tuple(
+    Language(value) for value in defaults.DEFAULT_LANGUAGE_PREFERENCE
+)
 
 
 def naming_template() -> str:
