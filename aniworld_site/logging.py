@@ -41,5 +41,3 @@ class RedactSecretsFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         return True
 
-
-download_log = logging.getLogger("aniworld.download")
