@@ -40,4 +40,3 @@ class RedactSecretsFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
-
