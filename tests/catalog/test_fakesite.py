@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aniworld_site.stack import free_port
 from tests.fakesite.catalog import FakeLink
 from tests.fakesite.media import ensure_media
 
@@ -155,15 +155,9 @@ def test_covers(fake_site):
     assert httpx.get(f"{fake_site.aniworld_url}/public/img/cover/nope.png").status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.integration
 def test_standalone_server_prints_its_base_url():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakesite", "--port", str(port), "--no-media"],
         cwd=Path(__file__).resolve().parents[2],

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from aniworld_site.stack import free_port
 from apps.catalog.http import CatalogHttpClient, Page, RetryPolicy, TokenBucket, block_reason, parse_retry_after
 from apps.catalog.types import SiteBlocking, SiteUnavailable
 from tests.fakesite.server import render
@@ -108,11 +109,7 @@ def test_connection_errors_are_retried_then_reported(unused_port, impersonate):
 
 @pytest.fixture
 def unused_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 def test_ddos_guard_403_raises_site_blocking(fake_catalog, impersonate):

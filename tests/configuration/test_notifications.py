@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 
+from aniworld_site.stack import free_port
 from apps.configuration import notifications, services
 from workers import schedules as schedule_tasks
 
@@ -115,9 +115,7 @@ def test_refused_credentials_and_errors_are_reported(receiver):
 
 
 def test_unreachable_media_server_never_raises(caplog):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens on it
     configure(plex_url=f"http://127.0.0.1:{port}", plex_token="secret-plex-token")
     caplog.set_level(logging.DEBUG)
     (result,) = notifications.refresh_media_servers_now()
