@@ -13,6 +13,15 @@ Two transports share that logic: curl_cffi impersonating a real Chrome
 used when it is installed and :func:`apps.catalog.conf.impersonation` names a
 browser (the default), and httpx otherwise (``ANIWORLD_CATALOG_IMPERSONATE=off``).
 
+Every request and every redirect hop goes through the outbound policy
+(:mod:`apps.catalog.outbound`): http/https only, public addresses only (or the
+allow-list), redirects never followed by the transport itself but hop by hop
+here. The connection is tied to the checked addresses: curl_cffi gets them
+pinned (``CURLOPT_RESOLVE``) and only speaks http/https
+(``CURLOPT_PROTOCOLS_STR``/``REDIR_PROTOCOLS_STR``); httpx connects through a
+network backend that resolves and checks the address it connects to. A
+response without an HTTP status (curl reports 0) is a transport failure.
+
 Rate buckets are process-local: each worker process is polite on its own.
 """
 
@@ -22,6 +31,7 @@ import email.utils
 import json
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,13 +40,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from apps.catalog import conf
+from apps.catalog.outbound import (
+    CURL_PROTOCOLS,
+    MAX_REDIRECTS,
+    IPAddress,
+    OutboundPolicy,
+    curl_resolve_entry,
+    parse_address,
+    split_host,
+)
+from apps.catalog.safety import current_policy
 
 try:
+    from curl_cffi import CurlOpt
     from curl_cffi import requests as curl_requests
 except ImportError:  # optional: without it the client uses httpx
+    CurlOpt = None
     curl_requests = None
 from apps.catalog.types import CatalogError, SiteBlocking, SiteUnavailable
 
@@ -65,7 +88,6 @@ AJAX_HEADERS = {
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
-MAX_REDIRECTS = 6
 
 # Markers of challenge pages. Kept specific so an ordinary page that merely loads a
 # captcha widget for its login form is not mistaken for a block.
@@ -196,29 +218,108 @@ def _cookie_names(set_cookie_headers: list[str]) -> tuple[str, ...]:
     return tuple(cookie.split("=", 1)[0].strip() for cookie in set_cookie_headers if "=" in cookie)
 
 
+PolicySource = Callable[[], OutboundPolicy]
+
+
+def _require_status(status: int, url: str) -> None:
+    if status < 100:
+        raise TransportFailure(f"no HTTP answer from {url} (status {status})")
+
+
 class _Session:
-    def send(self, method: str, url: str, data: Any, headers: dict[str, str] | None, max_bytes: int) -> Page:
+    def send(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        headers: dict[str, str] | None,
+        max_bytes: int,
+        addresses: list[IPAddress],
+    ) -> Page:
+        """One request without following redirects; ``addresses`` are the checked ones for the URL's host."""
         raise NotImplementedError
 
     def close(self) -> None:
         raise NotImplementedError
 
 
+class _PolicyBackend(httpcore.SyncBackend):
+    """Resolves the host itself and connects only to addresses the outbound policy allows."""
+
+    def __init__(self, policy: PolicySource):
+        self.policy = policy
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        policy = self.policy()
+        if policy.host_allow_listed(host, port):
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = [str(info[4][0]) for info in infos]
+        for address in addresses:
+            policy.check_connected(host, port, address)
+        last_error: Exception | None = None
+        for address in dict.fromkeys(addresses):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last_error = exc
+        raise last_error or httpcore.ConnectError(f"cannot connect to {host}:{port}")
+
+
+def _policy_transport(policy: PolicySource) -> httpx.HTTPTransport:
+    """httpx's transport on a connection pool whose network backend applies the outbound policy.
+
+    httpx has no public hook for the network backend, so the pool it builds is replaced by one
+    with the same limits; the test suite (tests/catalog/test_outbound.py) proves the check runs.
+    """
+    transport = httpx.HTTPTransport(limits=HTTPX_LIMITS)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=HTTPX_LIMITS.max_connections,
+        max_keepalive_connections=HTTPX_LIMITS.max_keepalive_connections,
+        keepalive_expiry=HTTPX_LIMITS.keepalive_expiry,
+        network_backend=_PolicyBackend(policy),
+    )
+    return transport
+
+
+HTTPX_LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30)
+
+
 class _HttpxSession(_Session):
-    def __init__(self, timeout: httpx.Timeout, transport: httpx.BaseTransport | None):
+    def __init__(self, timeout: httpx.Timeout, transport: httpx.BaseTransport | None, policy: PolicySource):
         self.client = httpx.Client(
             headers=BROWSER_HEADERS,
             timeout=timeout,
             follow_redirects=False,
-            transport=transport,
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30),
+            transport=transport or _policy_transport(policy),
+            limits=HTTPX_LIMITS,
         )
 
-    def send(self, method: str, url: str, data: Any, headers: dict[str, str] | None, max_bytes: int) -> Page:
+    def send(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        headers: dict[str, str] | None,
+        max_bytes: int,
+        addresses: list[IPAddress],
+    ) -> Page:
         try:
             request = self.client.build_request(method, url, data=data, headers=headers)
             response = self.client.send(request, stream=True)
             try:
+                _require_status(response.status_code, url)
                 body = _read_limited(response.iter_bytes(), url, max_bytes)
             finally:
                 response.close()
@@ -234,18 +335,43 @@ class _HttpxSession(_Session):
 class _CurlSession(_Session):
     """curl_cffi impersonating a browser; its handle is not thread-safe, so requests take turns."""
 
-    def __init__(self, target: str, timeout: httpx.Timeout):
-        self.session = curl_requests.Session(impersonate=target, headers={"Accept-Language": ACCEPT_LANGUAGE})
+    # libcurl itself speaks only http/https, also on a redirect it is never asked to follow.
+    BASE_OPTIONS: dict[Any, Any] = (
+        {CurlOpt.PROTOCOLS_STR: CURL_PROTOCOLS, CurlOpt.REDIR_PROTOCOLS_STR: CURL_PROTOCOLS, CurlOpt.FOLLOWLOCATION: 0}
+        if CurlOpt is not None
+        else {}
+    )
+
+    def __init__(self, target: str, timeout: httpx.Timeout, policy: PolicySource):
+        self.session = curl_requests.Session(
+            impersonate=target, headers={"Accept-Language": ACCEPT_LANGUAGE}, curl_options=dict(self.BASE_OPTIONS)
+        )
         self.timeout = (timeout.connect or 10.0, timeout.read or 20.0)
+        self.policy = policy
         self.lock = threading.Lock()
 
-    def send(self, method: str, url: str, data: Any, headers: dict[str, str] | None, max_bytes: int) -> Page:
+    def send(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        headers: dict[str, str] | None,
+        max_bytes: int,
+        addresses: list[IPAddress],
+    ) -> Page:
+        _scheme, host, port = split_host(url)
+        options = dict(self.BASE_OPTIONS)
+        if addresses and parse_address(host) is None:
+            options[CurlOpt.RESOLVE] = [curl_resolve_entry(host, port, addresses)]  # connect only where we checked
         with self.lock:
+            self.session.curl_options = options
             try:
                 response = self.session.request(
                     method, url, data=data, headers=headers, allow_redirects=False, stream=True, timeout=self.timeout
                 )
                 try:
+                    _require_status(response.status_code, url)
+                    self.policy().check_connected(host, port, response.primary_ip)
                     body = _read_limited(response.iter_content(), url, max_bytes)
                 finally:
                     response.close()
@@ -289,6 +415,7 @@ class CatalogHttpClient:
     sleep: Callable[[float], None] = time.sleep
     transport: httpx.BaseTransport | None = None  # given: always httpx (tests with a mock transport)
     impersonate: str | None = "auto"  # "auto": conf.impersonation(); None: httpx; e.g. "chrome": curl_cffi
+    policy: PolicySource = current_policy  # the outbound policy, asked on every request
 
     def __post_init__(self) -> None:
         self._sessions: dict[str, _Session] = {}
@@ -303,9 +430,9 @@ class CatalogHttpClient:
             if session is None:
                 target = conf.impersonation() if self.impersonate == "auto" else self.impersonate
                 if self.transport is None and target and curl_requests is not None:
-                    session = _CurlSession(target, self.timeout)
+                    session = _CurlSession(target, self.timeout, self.policy)
                 else:
-                    session = _HttpxSession(self.timeout, self.transport)
+                    session = _HttpxSession(self.timeout, self.transport, self.policy)
                 self._sessions[bucket] = session
             return session
 
@@ -325,8 +452,16 @@ class CatalogHttpClient:
         for client in sessions:
             client.close()
 
-    def _send_once(self, bucket: str, method: str, url: str, data: Any, headers: dict[str, str] | None) -> Page:
-        return self.session(bucket).send(method, url, data, headers, self.max_bytes)
+    def _send_once(
+        self,
+        bucket: str,
+        method: str,
+        url: str,
+        data: Any,
+        headers: dict[str, str] | None,
+        addresses: list[IPAddress],
+    ) -> Page:
+        return self.session(bucket).send(method, url, data, headers, self.max_bytes, addresses)
 
     # -- the API -------------------------------------------------------------
     def fetch(
@@ -343,9 +478,12 @@ class CatalogHttpClient:
         strict_blocking: bool = False,
         label: str | None = None,
     ) -> Page:
-        """Fetch with rate limit and retries; redirects are followed hop by hop, each hop checked by ``guard``.
+        """Fetch with rate limit and retries; redirects are followed hop by hop.
 
-        Raises SiteBlocking (block detected, or still 429 after retries), SiteUnavailable
+        Every hop is checked by ``guard`` (a caller's extra rule, e.g. a hoster's domains), then by the
+        outbound policy.
+        Raises HosterRefused (the policy or ``guard`` refused a hop; nothing was sent to it),
+        SiteBlocking (block detected, or still 429 after retries), SiteUnavailable
         (connection errors / 5xx after retries), and whatever ``guard`` raises.
         """
         label = label or bucket
@@ -353,8 +491,17 @@ class CatalogHttpClient:
         for _hop in range(MAX_REDIRECTS + 1):
             if guard is not None:
                 guard(current_url)
+            addresses = self.policy().check_url(current_url)
             page = self._fetch_with_retries(
-                current_url, bucket, current_method, current_data, headers, detect_blocking, strict_blocking, label
+                current_url,
+                bucket,
+                current_method,
+                current_data,
+                headers,
+                detect_blocking,
+                strict_blocking,
+                label,
+                addresses,
             )
             if not (follow_redirects and page.is_redirect):
                 return page
@@ -373,13 +520,14 @@ class CatalogHttpClient:
         detect_blocking: bool,
         strict_blocking: bool,
         label: str,
+        addresses: list[IPAddress],
     ) -> Page:
         attempts = max(1, self.retry.attempts)
         for attempt in range(attempts):
             last_attempt = attempt == attempts - 1
             self._wait_turn(bucket)
             try:
-                page = self._send_once(bucket, method, url, data, headers)
+                page = self._send_once(bucket, method, url, data, headers, addresses)
             except TransportFailure as exc:
                 if last_attempt:
                     raise SiteUnavailable(

@@ -20,72 +20,44 @@ allow-listed host passes both checks; because it proves nothing about which
 hoster it is, the resolver is then chosen by the hoster name the catalog
 showed for the link (its ``<h4>``). Nothing is allow-listed by default.
 
-Known gap: the address check resolves the name before the HTTP client
-resolves it again, so a DNS answer that changes in between (rebinding) is
-not caught; the domain rule still limits this to hoster-controlled names.
+The address rule itself is :mod:`apps.catalog.outbound`, shared by every
+fetch (the catalog HTTP client applies it to every request and redirect hop,
+and checks the address it really connected to; the download engine applies it
+to every request yt-dlp makes). This module adds the catalog-specific rules
+(hoster domains, same site) and reads the allow-list from the configuration.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-from urllib.parse import urlsplit
-
 from apps.catalog import conf
-from apps.catalog.types import HosterError, HosterRefused
+from apps.catalog.outbound import OutboundPolicy, allow_list, split_host
+from apps.catalog.types import HosterRefused
+
+__all__ = [
+    "check_hoster_url",
+    "check_media_url",
+    "check_public_address",
+    "check_same_site",
+    "current_policy",
+    "host_matches",
+    "is_allow_listed",
+    "split_host",
+]
 
 
-def split_host(url: str) -> tuple[str, str, int]:
-    """(scheme, lower-case host, port) of an http(s) URL; HosterRefused for anything else."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise HosterRefused(f"refused to fetch {url!r}: not a valid URL") from exc
-    if parts.scheme not in ("http", "https"):
-        raise HosterRefused(f"refused to fetch {url!r}: only http and https URLs are fetched")
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
-        raise HosterRefused(f"refused to fetch {url!r}: the URL has no host")
-    if parts.username or parts.password:
-        raise HosterRefused(f"refused to fetch {url!r}: URLs with credentials are not fetched")
-    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+def current_policy() -> OutboundPolicy:
+    """The outbound policy with the configured allow-list (read on every call: tests change it)."""
+    return OutboundPolicy(allow_list(conf.allowed_hosts()))
 
 
 def is_allow_listed(url: str) -> bool:
     """True when the URL's host (or host:port) is in ANIWORLD_CATALOG_ALLOWED_HOSTS."""
-    allowed = conf.allowed_hosts()
-    if not allowed:
-        return False
-    _scheme, host, port = split_host(url)
-    bracketed = f"[{host}]" if ":" in host else host
-    return bool({host, bracketed, f"{bracketed}:{port}", f"{host}:{port}"} & allowed)
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    return current_policy().is_allow_listed(url)
 
 
 def check_public_address(url: str) -> None:
-    """Refuse URLs whose host is, or resolves to, a non-public address."""
-    _scheme, host, port = split_host(url)
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise HosterError(f"cannot resolve the host of {url}: {exc}") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
-    for address in addresses:
-        if not _is_public(address):
-            raise HosterRefused(f"refused to fetch {url}: {host} is a private or local address ({address})")
+    """Refuse URLs whose host is, or resolves to, a non-public address (the allow-list does not apply)."""
+    OutboundPolicy().check_url(url)
 
 
 def host_matches(host: str, domains: tuple[str, ...]) -> bool:
@@ -105,9 +77,7 @@ def check_hoster_url(url: str, domains: tuple[str, ...], hoster: str) -> None:
 
 def check_media_url(url: str) -> None:
     """A media URL from a resolver: any public http(s) host, or an allow-listed one."""
-    if is_allow_listed(url):
-        return
-    check_public_address(url)
+    current_policy().check_url(url)
 
 
 def check_same_site(url: str, base_urls: list[str]) -> None:

@@ -97,7 +97,8 @@ def test_429_after_all_attempts_is_blocking_with_retry_time(fake_catalog, impers
     assert before - timedelta(seconds=1) <= caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=601)
 
 
-def test_connection_errors_are_retried_then_reported(unused_port, impersonate):
+def test_connection_errors_are_retried_then_reported(unused_port, impersonate, monkeypatch):
+    monkeypatch.setenv("ANIWORLD_CATALOG_ALLOWED_HOSTS", f"127.0.0.1:{unused_port}")
     slept: list[float] = []
     client = CatalogHttpClient(
         rate=UNLIMITED, retry=RetryPolicy(attempts=3, base_delay=0.01), sleep=slept.append, impersonate=impersonate
@@ -141,7 +142,8 @@ def test_cookies_are_kept_per_site(fake_catalog, impersonate):
     assert "/sto/serie/stream/harbor-lights" not in with_cookie  # the other site's jar is separate
 
 
-def test_browser_like_headers_are_sent(fake_catalog):
+def test_browser_like_headers_are_sent(fake_catalog, monkeypatch):
+    monkeypatch.setenv("ANIWORLD_CATALOG_ALLOWED_HOSTS", "aniworld.to")  # no DNS needed for the mock transport
     seen: dict[str, str] = {}
 
     def capture(request: httpx.Request) -> httpx.Response:
