@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import close_old_connections, connection
 
+from apps.catalog import conf as catalog_conf
 from apps.catalog import services as catalog
 from apps.catalog.types import (
     CatalogError,
@@ -163,7 +164,11 @@ class Heartbeat(threading.Thread):
 
 
 def _engine_options() -> EngineOptions:
-    return EngineOptions(rate_limit=config.speed_limit(), unknown_size_estimate=config.unknown_size_estimate_bytes())
+    return EngineOptions(
+        rate_limit=config.speed_limit(),
+        unknown_size_estimate=config.unknown_size_estimate_bytes(),
+        allowed_hosts=catalog_conf.allowed_hosts(),
+    )
 
 
 def run_item(item_id: int, task_id: str, worker_id: str | None = None) -> str:

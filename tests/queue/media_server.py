@@ -33,6 +33,7 @@ class Scenario:
     bytes_per_second: int | None = None
     ignore_range: bool = False
     status: int | None = None  # always answer this status (e.g. 404)
+    redirect_to: str | None = None  # answer 302 with this Location
 
 
 @dataclass
@@ -62,6 +63,11 @@ class MediaServer:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    @property
+    def allowed_host(self) -> str:
+        """The allow-list entry that trusts this server (and no other port on 127.0.0.1)."""
+        return f"127.0.0.1:{self.port}"
 
     def start(self) -> MediaServer:
         self._thread.start()
@@ -104,6 +110,13 @@ class MediaServer:
                     server._counts[path] = count
                 if scenario.status:
                     return self._error(scenario.status)
+                if scenario.redirect_to:
+                    self._record(302)
+                    self.send_response(302)
+                    self.send_header("Location", scenario.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if count <= scenario.fail_first:
                     return self._error(scenario.fail_status)
                 for name, value in scenario.require_headers.items():

@@ -28,7 +28,14 @@ from workers.engine import (
 from workers.engine.ffmpeg import ffmpeg_environment, ffmpeg_executable, probe_duration
 from workers.engine.storage import incoming_dir, partial_files
 
-FAST = EngineOptions(http_retries=2, fragment_retries=2, socket_timeout=5)
+
+def options_for(server: MediaServer, **changes) -> EngineOptions:
+    """Engine options that trust this loopback media server (as the allow-list trusts the demo's)."""
+    return EngineOptions(allowed_hosts=frozenset({server.allowed_host}), **changes)
+
+
+def fast(server: MediaServer) -> EngineOptions:
+    return options_for(server, http_retries=2, fragment_retries=2, socket_timeout=5)
 
 
 def file_source(server: MediaServer, path: str = "episode.mp4", **headers: str) -> MediaSource:
@@ -60,7 +67,7 @@ def test_plain_file_is_downloaded_remuxed_tagged_and_moved(media_server, library
     result = download(
         request_for(library, file_source(media_server), language="de", title="Ep"),
         progress=lambda *values: ticks.append(values),
-        options=FAST,
+        options=fast(media_server),
     )
     assert result.path.is_file()
     assert result.size == result.path.stat().st_size > 0
@@ -78,8 +85,12 @@ def test_plain_file_is_downloaded_remuxed_tagged_and_moved(media_server, library
 
 
 def test_remux_is_deterministic(media_server, library):
-    first = download(request_for(library, file_source(media_server), item_id=1, language="de"), options=FAST)
-    second = download(request_for(library, file_source(media_server), item_id=2, language="de"), options=FAST)
+    first = download(
+        request_for(library, file_source(media_server), item_id=1, language="de"), options=fast(media_server)
+    )
+    second = download(
+        request_for(library, file_source(media_server), item_id=2, language="de"), options=fast(media_server)
+    )
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
@@ -88,7 +99,7 @@ def test_hls_master_playlist_best_variant_with_parallel_fragments(media_server, 
         media_server.scenarios[f"hls/seg{index:03d}.ts"] = Scenario(bytes_per_second=200_000)
     result = download(
         request_for(library, hls_source(media_server), language="de-sub"),
-        options=EngineOptions(concurrent_fragments=4, socket_timeout=5),
+        options=options_for(media_server, concurrent_fragments=4, socket_timeout=5),
     )
     assert result.duration == pytest.approx(6.0, abs=0.3)
     assert "(jpn)" in stream_languages(result.path)
@@ -99,14 +110,14 @@ def test_hls_master_playlist_best_variant_with_parallel_fragments(media_server, 
 
 
 def test_plain_file_resumes_with_http_range(media_server, library):
-    fresh = download(request_for(library, file_source(media_server), item_id=1), options=FAST)
+    fresh = download(request_for(library, file_source(media_server), item_id=1), options=fast(media_server))
     data = (media_server.root / "episode.mp4").read_bytes()
     half = len(data) // 2
     incoming = incoming_dir(library)
     (incoming / "2.part").write_bytes(data[:half])
     media_server.requests.clear()
 
-    resumed = download(request_for(library, file_source(media_server), item_id=2), options=FAST)
+    resumed = download(request_for(library, file_source(media_server), item_id=2), options=fast(media_server))
 
     ranges = [r.range for r in media_server.requests_for("episode.mp4")]
     assert f"bytes={half}-" in ranges
@@ -116,9 +127,9 @@ def test_plain_file_resumes_with_http_range(media_server, library):
 
 
 def test_hls_stop_keeps_fragments_and_resume_continues(media_server, library):
-    fresh = download(request_for(library, hls_source(media_server), item_id=1), options=FAST)
+    fresh = download(request_for(library, hls_source(media_server), item_id=1), options=fast(media_server))
     media_server.requests.clear()
-    options = EngineOptions(concurrent_fragments=1, socket_timeout=5)
+    options = options_for(media_server, concurrent_fragments=1, socket_timeout=5)
     for index in range(6):
         media_server.scenarios[f"hls/seg{index:03d}.ts"] = Scenario(bytes_per_second=100_000)
 
@@ -143,7 +154,9 @@ def test_hls_stop_keeps_fragments_and_resume_continues(media_server, library):
 
 def test_server_errors_are_retried_then_succeed(media_server, library):
     media_server.scenarios["episode.mp4"] = Scenario(fail_first=2, fail_status=503)
-    result = download(request_for(library, file_source(media_server)), options=EngineOptions(http_retries=3))
+    result = download(
+        request_for(library, file_source(media_server)), options=options_for(media_server, http_retries=3)
+    )
     assert result.path.is_file()
     assert [r.status for r in media_server.requests_for("episode.mp4")][:2] == [503, 503]
 
@@ -151,14 +164,14 @@ def test_server_errors_are_retried_then_succeed(media_server, library):
 def test_persistent_server_error_is_transient(media_server, library):
     media_server.scenarios["episode.mp4"] = Scenario(status=503)
     with pytest.raises(TransientDownloadError) as caught:
-        download(request_for(library, file_source(media_server)), options=FAST)
+        download(request_for(library, file_source(media_server)), options=fast(media_server))
     assert "503" in caught.value.reason
     assert caught.value.kind == FailureKind.TRANSIENT
 
 
 def test_missing_file_is_permanent(media_server, library):
     with pytest.raises(PermanentDownloadError) as caught:
-        download(request_for(library, file_source(media_server, "gone.mp4")), options=FAST)
+        download(request_for(library, file_source(media_server, "gone.mp4")), options=fast(media_server))
     assert "404" in caught.value.reason
     assert not (library / "Show (2020)").exists()
 
@@ -166,15 +179,17 @@ def test_missing_file_is_permanent(media_server, library):
 def test_required_headers_are_sent(media_server, library):
     media_server.scenarios["episode.mp4"] = Scenario(require_headers={"Referer": "https://voe.example/"})
     with pytest.raises(TransientDownloadError) as caught:
-        download(request_for(library, file_source(media_server)), options=FAST)
+        download(request_for(library, file_source(media_server)), options=fast(media_server))
     assert "403" in caught.value.reason
-    result = download(request_for(library, file_source(media_server, Referer="https://voe.example/")), options=FAST)
+    result = download(
+        request_for(library, file_source(media_server, Referer="https://voe.example/")), options=fast(media_server)
+    )
     assert result.path.is_file()
 
 
 def test_cut_transfer_is_resumed_within_the_attempt(media_server, library):
     media_server.scenarios["episode.mp4"] = Scenario(truncate_after=50_000, truncate_times=1)
-    result = download(request_for(library, file_source(media_server)), options=FAST)
+    result = download(request_for(library, file_source(media_server)), options=fast(media_server))
     assert result.path.is_file()
     ranges = [r.range for r in media_server.requests_for("episode.mp4")]
     assert ranges[:2] == ["bytes=0-0", None]
@@ -184,12 +199,12 @@ def test_cut_transfer_is_resumed_within_the_attempt(media_server, library):
 def test_always_cut_transfer_fails_transient(media_server, library):
     media_server.scenarios["episode.mp4"] = Scenario(truncate_after=50_000, truncate_times=100, ignore_range=True)
     with pytest.raises(TransientDownloadError):
-        download(request_for(library, file_source(media_server)), options=FAST)
+        download(request_for(library, file_source(media_server)), options=fast(media_server))
 
 
 def test_shorter_than_expected_is_truncated_and_discarded(media_server, library):
     with pytest.raises(TruncatedDownload) as caught:
-        download(request_for(library, file_source(media_server), expected_duration=60.0), options=FAST)
+        download(request_for(library, file_source(media_server), expected_duration=60.0), options=fast(media_server))
     assert "truncated" in caught.value.reason
     assert partial_files(incoming_dir(library), 7) == []
     assert not (library / "Show (2020)" / "Season 01").exists() or not any(
@@ -201,7 +216,7 @@ def test_damaged_media_is_detected(media_dir, media_server, library):
     data = (media_dir / "episode.mp4").read_bytes()
     (media_dir / "broken.mp4").write_bytes(data[: len(data) // 3])
     with pytest.raises(TransientDownloadError):
-        download(request_for(library, file_source(media_server, "broken.mp4")), options=FAST)
+        download(request_for(library, file_source(media_server, "broken.mp4")), options=fast(media_server))
     assert partial_files(incoming_dir(library), 7) == []
 
 
@@ -221,7 +236,7 @@ def test_cancel_deletes_partial_within_two_seconds(media_server, library):
 
     threading.Thread(target=press_cancel).start()
     with pytest.raises(Cancelled):
-        download(request_for(library, file_source(media_server)), callback, FAST)
+        download(request_for(library, file_source(media_server)), callback, fast(media_server))
     assert time.monotonic() - requested_at[0] < 2.0
     assert partial_files(incoming_dir(library), 7) == []
 
@@ -234,7 +249,7 @@ def test_stop_keeps_partial(media_server, library):
             raise Cancelled("queue stopped", discard_partial=False)
 
     with pytest.raises(Cancelled):
-        download(request_for(library, file_source(media_server)), callback, FAST)
+        download(request_for(library, file_source(media_server)), callback, fast(media_server))
     part = incoming_dir(library) / "7.part"
     assert part.is_file() and part.stat().st_size > 20_000
 
@@ -242,12 +257,12 @@ def test_stop_keeps_partial(media_server, library):
 def test_speed_limit_is_applied(media_server, library):
     size = (media_server.root / "episode.mp4").stat().st_size
     started = time.monotonic()
-    download(request_for(library, file_source(media_server)), options=EngineOptions(rate_limit=size // 2))
+    download(request_for(library, file_source(media_server)), options=options_for(media_server, rate_limit=size // 2))
     assert time.monotonic() - started >= 1.5
 
 
 def test_not_enough_space_fails_before_downloading(media_server, library):
-    options = EngineOptions(space_margin=1 << 60)
+    options = options_for(media_server, space_margin=1 << 60)
     with pytest.raises(InsufficientSpace) as caught:
         download(request_for(library, file_source(media_server)), options=options)
     assert "free" in caught.value.reason
@@ -259,11 +274,11 @@ def test_full_disk_mid_download_fails_that_item_only(media_server, library):
     incoming = incoming_dir(library)
     (incoming / "7.part").symlink_to("/dev/full")
     with pytest.raises(InsufficientSpace) as caught:
-        download(request_for(library, file_source(media_server)), options=FAST)
+        download(request_for(library, file_source(media_server)), options=fast(media_server))
     assert "no space left" in caught.value.reason.lower()
     assert caught.value.kind == FailureKind.PERMANENT
     assert partial_files(incoming, 7) == []
-    other = download(request_for(library, file_source(media_server), item_id=8), options=FAST)
+    other = download(request_for(library, file_source(media_server), item_id=8), options=fast(media_server))
     assert other.path.is_file()
 
 

@@ -4,6 +4,10 @@ Plain files go through yt-dlp's HTTP downloader (``continuedl``: a restarted
 attempt sends ``Range`` and appends to ``<item-id>.part``); HLS goes through its
 native fragment downloader with parallel fragments, whose ``.ytdl`` file records
 the fragment index so a restarted attempt continues where it stopped.
+
+Every request yt-dlp makes (media, redirects, playlists, segments, keys) goes
+through the outbound policy (:mod:`workers.engine.outbound`); a refused one
+fails the download permanently with the reason.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils.networking import std_headers
 
-from apps.catalog.types import MediaKind, MediaSource
+from apps.catalog.outbound import OutboundPolicy, allow_list
+from apps.catalog.types import HosterError, HosterRefused, MediaKind, MediaSource
 from workers.engine.errors import Cancelled, PermanentDownloadError, TransientDownloadError
 from workers.engine.ffmpeg import ffmpeg_executable
+from workers.engine.outbound import RefusedByPolicy, confine
 
 logger = logging.getLogger("aniworld.download")
 
@@ -48,6 +54,9 @@ class EngineOptions:
     socket_timeout: float = 20.0
     unknown_size_estimate: int = 300 * 1024 * 1024  # assumed size when the hoster does not say
     space_margin: int = 32 * 1024 * 1024
+    # Trusted ``host`` / ``host:port`` entries (ANIWORLD_CATALOG_ALLOWED_HOSTS: tests, the demo); every other
+    # request must go to public addresses.
+    allowed_hosts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -209,17 +218,31 @@ def inspect(ydl: YoutubeDL, source: MediaSource, retries: int) -> RemoteMedia:
     return RemoteMedia(url=final_url, protocol=protocol, size=size)
 
 
+def _refused(reason: str) -> PermanentDownloadError:
+    return PermanentDownloadError(f"A hoster address was refused by the outbound policy: {reason}")
+
+
 def open_session(source: MediaSource, options: EngineOptions, gate: CancelGate) -> YoutubeDL:
-    """A yt-dlp instance whose every request first checks the cancel gate."""
+    """A yt-dlp instance confined by the outbound policy whose every request first checks the cancel gate."""
     concurrent = options.concurrent_fragments if source.kind == MediaKind.HLS else 1
     ydl = YoutubeDL(_base_params(options, concurrent))
+    policy = OutboundPolicy(allow_list(options.allowed_hosts))
+    confine(ydl, policy)
     original_urlopen = ydl.urlopen
 
-    def urlopen_unless_cancelled(request: Any) -> Any:
+    def urlopen_checked(request: Any) -> Any:
         gate.check()
-        return original_urlopen(request)
+        try:
+            policy.check_url(request if isinstance(request, str) else request.url)
+            return original_urlopen(request)
+        except RefusedByPolicy as refused:
+            raise _refused(str(refused.msg)) from refused
+        except HosterRefused as refused:
+            raise _refused(str(refused)) from refused
+        except HosterError as error:
+            raise TransientDownloadError(f"The hoster's address does not resolve: {error}") from error
 
-    ydl.urlopen = urlopen_unless_cancelled  # type: ignore[method-assign]
+    ydl.urlopen = urlopen_checked  # type: ignore[method-assign]
 
     def hook(status: dict[str, Any]) -> None:
         if status.get("status") != "downloading":
