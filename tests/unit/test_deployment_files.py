@@ -55,3 +55,12 @@ def test_remote_worker_joins_the_main_host():
     assert "MAIN_HOST" in worker["environment"]["DATABASE_URL"]
     assert "MAIN_HOST" in worker["environment"]["REDIS_URL"]
     assert any(str(volume).endswith(":/library") for volume in worker["volumes"])
+
+
+def test_compose_redis_requires_its_password_and_has_no_config_command():
+    compose = yaml.safe_load((PROJECT_DIR / "compose.yaml").read_text())
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--requirepass") + 1].startswith("${REDIS_PASSWORD:?")
+    assert command[command.index("--rename-command") + 1 : command.index("--rename-command") + 3] == ["CONFIG", ""]
+    for role in ("web", "worker", "beat"):
+        assert "${REDIS_PASSWORD:?" in str(compose["services"][role].get("environment", {}).get("REDIS_URL", ""))
