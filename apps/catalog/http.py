@@ -34,6 +34,7 @@ import random
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -221,6 +222,13 @@ def _cookie_names(set_cookie_headers: list[str]) -> tuple[str, ...]:
 PolicySource = Callable[[], OutboundPolicy]
 
 
+def _through_proxy(url: str, host: str) -> bool:
+    """True when the environment sends this request through a proxy (http_proxy/https_proxy/all_proxy)."""
+    proxies = urllib.request.getproxies()
+    scheme = urlsplit(url).scheme
+    return bool(proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host)
+
+
 def _require_status(status: int, url: str) -> None:
     if status < 100:
         raise TransportFailure(f"no HTTP answer from {url} (status {status})")
@@ -371,7 +379,8 @@ class _CurlSession(_Session):
                 )
                 try:
                     _require_status(response.status_code, url)
-                    self.policy().check_connected(host, port, response.primary_ip)
+                    if not _through_proxy(url, host):  # through the owner's proxy, curl connected to the proxy
+                        self.policy().check_connected(host, port, response.primary_ip)
                     body = _read_limited(response.iter_content(), url, max_bytes)
                 finally:
                     response.close()

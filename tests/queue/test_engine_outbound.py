@@ -38,17 +38,26 @@ def test_media_url_on_a_loopback_port_is_refused(media_server, inside, library):
     assert inside.requests == []
 
 
-@pytest.mark.parametrize("kind", ["loopback-port", "localhost-name", "metadata"])
+@pytest.mark.parametrize("url", ["file:///etc/hostname", "ftp://8.8.8.8/x.mp4", "data:video/mp4;base64,AAAA"])
+def test_media_url_with_another_scheme_is_refused(media_server, library, url):
+    source = MediaSource(url=url, kind=MediaKind.FILE, hoster="VOE")
+    with pytest.raises(PermanentDownloadError, match="only http and https"):
+        download(request_for(library, source), options=fast(media_server))
+
+
+@pytest.mark.parametrize("kind", ["loopback-port", "localhost-name", "metadata", "file", "dict"])
 def test_media_redirect_inside_is_refused(media_server, inside, library, kind):
     target = {
         "loopback-port": inside.url("episode.mp4"),
         "localhost-name": f"http://localhost:{inside.port}/episode.mp4",
         "metadata": "http://169.254.169.254/latest/meta-data/",
+        "file": "file:///etc/hostname",
+        "dict": f"dict://127.0.0.1:{inside.port}/SET:k:v",
     }[kind]
     media_server.scenarios["moved.mp4"] = Scenario(redirect_to=target)
     with pytest.raises(PermanentDownloadError, match=REFUSED) as refused:
         download(request_for(library, file_source(media_server, "moved.mp4")), options=fast(media_server))
-    assert target.split("/")[2].split(":")[0] in refused.value.reason
+    assert target in refused.value.reason
     assert inside.requests == []
 
 

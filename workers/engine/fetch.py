@@ -27,7 +27,7 @@ from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils.networking import std_headers
 
-from apps.catalog.outbound import OutboundPolicy, allow_list
+from apps.catalog.outbound import OutboundPolicy, allow_list, split_host
 from apps.catalog.types import HosterError, HosterRefused, MediaKind, MediaSource
 from workers.engine.errors import Cancelled, PermanentDownloadError, TransientDownloadError
 from workers.engine.ffmpeg import ffmpeg_executable
@@ -233,7 +233,7 @@ def open_session(source: MediaSource, options: EngineOptions, gate: CancelGate) 
     def urlopen_checked(request: Any) -> Any:
         gate.check()
         try:
-            policy.check_url(request if isinstance(request, str) else request.url)
+            split_host(request if isinstance(request, str) else request.url)  # the scheme, readably
             return original_urlopen(request)
         except RefusedByPolicy as refused:
             raise _refused(str(refused.msg)) from refused

@@ -22,6 +22,7 @@ import functools
 import http.client
 import urllib.request
 from typing import Any
+from urllib.parse import urljoin
 
 from yt_dlp import YoutubeDL
 from yt_dlp.networking._helper import _socket_connect, create_connection
@@ -69,33 +70,45 @@ class _PolicyHTTPHandler(HTTPHandler):
         super().__init__(**kwargs)
         self.policy = policy
 
-    def _connection(self, conn_class: type, *args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+    def _connection(self, conn_class: type, proxied: bool, *args: Any, **kwargs: Any) -> http.client.HTTPConnection:
         connection = _create_http_connection(conn_class, self._source_address, *args, **kwargs)
-        connection._create_connection = functools.partial(_connect, self.policy)
+        if not proxied:  # through the owner's proxy the connection goes to the proxy; the URL was checked
+            connection._create_connection = functools.partial(_connect, self.policy)
         return connection
 
+    @staticmethod
+    def _proxied(req: urllib.request.Request) -> bool:
+        return req.has_proxy() or bool(getattr(req, "_tunnel_host", None)) or "Ytdl-socks-proxy" in req.headers
+
     def http_open(self, req: urllib.request.Request) -> Any:
+        proxied = self._proxied(req)
         conn_class = self._make_conn_class(http.client.HTTPConnection, req)
-        return self.do_open(functools.partial(self._connection, conn_class), req)
+        return self.do_open(functools.partial(self._connection, conn_class, proxied), req)
 
     def https_open(self, req: urllib.request.Request) -> Any:
+        proxied = self._proxied(req)
         conn_class = self._make_conn_class(http.client.HTTPSConnection, req)
-        return self.do_open(functools.partial(self._connection, conn_class), req, context=self._context)
+        return self.do_open(functools.partial(self._connection, conn_class, proxied), req, context=self._context)
 
 
 class _PolicyRedirectHandler(RedirectHandler):
-    """Checks every redirect target before the next request is built."""
+    """Checks every redirect target (any scheme, before urllib's own scheme rule) before it is followed."""
 
     def __init__(self, policy: OutboundPolicy):
         super().__init__()
         self.policy = policy
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
-        try:
-            self.policy.check_url(newurl)
-        except CatalogError as error:
-            raise _refuse(error) from error
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            try:
+                self.policy.check_url(urljoin(req.full_url, location))
+            except CatalogError as error:
+                fp.close()
+                raise _refuse(error) from error
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 class PolicyUrllibRH(UrllibRH):
