@@ -143,7 +143,7 @@ class HosterError(CatalogError):
 
 
 class HosterRefused(CatalogError):
-    """A URL that no resolver claims, or that points at a private address: never fetched."""
+    """A URL refused by the outbound policy (scheme, private address) or the hoster domain rule: never fetched."""
 
     permanent = True
 
