@@ -88,6 +88,7 @@ AJAX_HEADERS = {
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+HTTPX_LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
 # Markers of challenge pages. Kept specific so an ordinary page that merely loads a
@@ -299,9 +300,6 @@ def _policy_transport(policy: PolicySource) -> httpx.HTTPTransport:
         network_backend=_PolicyBackend(policy),
     )
     return transport
-
-
-HTTPX_LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30)
 
 
 class _HttpxSession(_Session):
