@@ -10,7 +10,7 @@ Each value comes from, in order:
 2. a settings source registered with :func:`use_settings_source` — the
    Configuration app registers one that reads the owner's settings from the
    database (keys are the ``KEY_*`` constants below; return ``None`` for "not set");
-3. the defaults here.
+3. the defaults here (the default hoster order is the resolver registry's).
 
 Nothing here imports Django, so workers and the fake site can use it freely.
 """
@@ -39,9 +39,6 @@ ENV_IMPERSONATE = "ANIWORLD_CATALOG_IMPERSONATE"
 DEFAULT_IMPERSONATE = "chrome"
 
 DEFAULT_BASE_URL = {Site.ANIWORLD: "https://aniworld.to", Site.STO: "https://s.to"}
-# Simplest extraction and plain files first; VOE changes its obfuscation most often,
-# Doodstream rotates domains and token rules.
-DEFAULT_HOSTER_ORDER: tuple[str, ...] = ("Vidoza", "Vidmoly", "VOE", "Filemoon", "Streamtape", "Doodstream")
 DEFAULT_REQUESTS_PER_SECOND = 1.0
 DEFAULT_RETRY_DELAY_SECONDS = 1.0
 DEFAULT_BLOCK_COOLDOWN_SECONDS = 30 * 60
@@ -95,10 +92,14 @@ def site_base_url(site: Site) -> str:
 
 
 def hoster_order() -> tuple[str, ...]:
-    """Hoster names, most preferred first; hosters not listed come after, in catalog order."""
+    """The configured hoster names, most preferred first; empty when nothing is configured.
+
+    The default order belongs to the resolver registry
+    (:func:`apps.catalog.resolvers.hoster_order` falls back to it).
+    """
     raw = _env(ENV_HOSTER_ORDER) or _from_source(KEY_HOSTER_ORDER)
     if not raw:
-        return DEFAULT_HOSTER_ORDER
+        return ()
     names = raw.split(",") if isinstance(raw, str) else list(raw)
     return tuple(name.strip() for name in names if str(name).strip())
 

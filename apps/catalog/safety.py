@@ -37,7 +37,6 @@ __all__ = [
     "check_hoster_url",
     "check_media_url",
     "check_public_address",
-    "check_same_site",
     "current_policy",
     "host_matches",
     "is_allow_listed",
@@ -78,13 +77,3 @@ def check_hoster_url(url: str, domains: tuple[str, ...], hoster: str) -> None:
 def check_media_url(url: str) -> None:
     """A media URL from a resolver: any public http(s) host, or an allow-listed one."""
     current_policy().check_url(url)
-
-
-def check_same_site(url: str, base_urls: list[str]) -> None:
-    """Allow ``url`` only on the host of one of the configured catalog sites (covers, redirects)."""
-    _scheme, host, port = split_host(url)
-    for base in base_urls:
-        _base_scheme, base_host, base_port = split_host(base)
-        if host == base_host and port == base_port:
-            return
-    raise HosterRefused(f"refused to fetch {url}: it is not on a configured catalog site")

@@ -147,31 +147,6 @@ def resolve_media(link: HosterLink) -> MediaSource:
     return resolvers.resolve_embed(embed_url, link.hoster)
 
 
-def resolve_best_media(
-    sources: EpisodeSources, languages: Iterable[str] | None = None
-) -> tuple[HosterLink, MediaSource]:
-    """Try the episode's hosters in preference order until one resolves.
-
-    ``languages`` (Language values, most wanted first) filters and orders the links.
-    SiteBlocking stops at once (every link goes through the catalog redirect);
-    otherwise a HosterError lists what each hoster said.
-    """
-    links = resolvers.order_links(sources.hosters, languages)
-    if not links:
-        wanted = ", ".join(str(language) for language in languages or []) or "any language"
-        raise NotFoundOnSite(
-            f"no hoster for {sources.episode.url} in {wanted} (available: "
-            f"{', '.join(str(language) for language in sources.languages) or 'none'})"
-        )
-    reasons: list[str] = []
-    for link in links:
-        try:
-            return link, resolve_media(link)
-        except (HosterError, HosterRefused, LayoutChanged, SiteUnavailable) as exc:
-            reasons.append(f"{link.hoster} ({link.language.label}): {exc}")
-    raise HosterError("no hoster worked: " + "; ".join(reasons))
-
-
 def download_cover(url: str) -> tuple[bytes, str]:
     """Fetch a cover image from the catalog site; returns (bytes, content type)."""
     site = _site_of(url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from apps.catalog.conf import DEFAULT_HOSTER_ORDER
+from apps.catalog.resolvers import default_hoster_order, supported_hosters
 from apps.catalog.types import Language, Site
 
 SETTINGS_ROW_ID = 1
@@ -22,12 +22,10 @@ DEFAULT_LANGUAGE_PREFERENCE = (Language.GERMAN_DUB.value, Language.GERMAN_SUB.va
 
 def known_hosters() -> tuple[str, ...]:
     """Hosters Aniworld can resolve (the catalog's resolver registry); canonical spelling first-class."""
-    from apps.catalog.resolvers import supported_hosters
-
     return supported_hosters()
 
 
-DEFAULT_HOSTER_PREFERENCE = DEFAULT_HOSTER_ORDER  # the catalog knows which hosters are most reliable
+DEFAULT_HOSTER_PREFERENCE = default_hoster_order()  # each resolver declares its rank in the registry
 
 # DESIGN.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
 DEFAULT_NAMING_TEMPLATE = (

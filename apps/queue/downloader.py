@@ -24,6 +24,7 @@ from django.db import close_old_connections, connection
 
 from apps.catalog import conf as catalog_conf
 from apps.catalog import services as catalog
+from apps.catalog.resolvers import hoster_order
 from apps.catalog.types import (
     CatalogError,
     EpisodeSources,
@@ -199,7 +200,7 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
             sources,
             wanted_language=item.language,
             languages=languages,
-            hosters=config.hoster_preference(),
+            hosters=hoster_order(),
             tried=item.tried_sources,
         )
         if not links:

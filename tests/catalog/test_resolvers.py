@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from apps.catalog import resolvers, services
 from apps.catalog.resolvers import doodstream, filemoon, packer, streamtape, voe
 from apps.catalog.types import HosterError, HosterLink, Language, MediaKind, Site
+from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
 from tests.fakesite import obfuscation
+from tests.fakesite.catalog import HOSTER_PATHS, build_catalog, sample_variant
+from tests.fakesite.server import PAGES_DIR
+
+FAKE_LINKS = build_catalog().links
 
 # A VOE payload as the page carries it (made once with the fake site's encoder, frozen here so a change
 # to encoder and decoder together cannot hide a break in the chain).
@@ -39,7 +44,8 @@ def test_voe_payload_round_trip_and_garbage():
 def test_voe_legacy_hls_value():
     url = "https://cdn.example/master.m3u8"
     assert voe.legacy_source(f"'hls': '{base64.b64encode(url.encode()).decode()}',") == (url, MediaKind.HLS)
-    assert voe.legacy_source(f"'mp4': '{url}'") == (url.replace("master.m3u8", "master.m3u8"), MediaKind.FILE)
+    mp4 = "https://cdn.example/video.mp4"
+    assert voe.legacy_source(f"'mp4': '{mp4}'") == (mp4, MediaKind.FILE)  # a plain URL is taken as it is
     assert voe.legacy_source("nothing here") is None
 
 
@@ -108,33 +114,58 @@ def _fetch_media(media, *, with_headers: bool = True) -> httpx.Response:
     return response
 
 
-@pytest.mark.parametrize(
-    ("number", "hoster", "kind", "height"),
-    [
-        (1, "VOE", MediaKind.HLS, None),  # JSON payload form
-        (2, "VOE", MediaKind.HLS, None),  # older form behind a window.location hop
-        (1, "Doodstream", MediaKind.FILE, None),
-        (1, "Vidoza", MediaKind.FILE, 144),
-        (1, "Vidmoly", MediaKind.HLS, None),
-        (1, "Filemoon", MediaKind.HLS, 144),  # playback API
-        (2, "Filemoon", MediaKind.HLS, None),  # packed-JS page
-        (2, "Streamtape", MediaKind.FILE, None),
-    ],
-)
-def test_resolver_against_the_fake_site(fake_catalog, number, hoster, kind, height):
-    link = _links(Site.ANIWORLD, "moonlit-blade", 1, number)[(hoster, Language.GERMAN_SUB)]
-    media = services.resolve_media(link)
-    assert (media.hoster, media.kind, media.height) == (hoster, kind, height)
+SAMPLES = [
+    pytest.param(resolver, sample, id=f"{resolver.name}-{sample.variant or 'default'}")
+    for resolver in resolvers.RESOLVERS
+    for sample in resolver.samples
+]
+
+
+def _sample_link(resolver, sample) -> HosterLink:
+    """A live fake-catalog link whose embed page shows ``sample``'s form."""
+    for number in (1, 2, 3):
+        if sample_variant(resolver.name, number) != sample.variant:
+            continue
+        for (hoster, _language), link in _links(Site.ANIWORLD, "moonlit-blade", 1, number).items():
+            fake = FAKE_LINKS[int(link.link_id)]
+            if hoster == resolver.name and not fake.dead:
+                return link
+    raise AssertionError(f"the fake catalog shows no live {resolver.name} link in the form {sample.variant!r}")
+
+
+@pytest.mark.parametrize(("resolver", "sample"), SAMPLES)
+def test_every_sample_resolves_against_the_fake_site(fake_catalog, resolver, sample):
+    media = services.resolve_media(_sample_link(resolver, sample))
+    assert (media.hoster, media.kind, media.height) == (resolver.name, sample.kind, sample.height)
     assert media.url.startswith(fake_catalog.base_url + "/")
     response = _fetch_media(media)
     assert response.status_code == 200 and len(response.content) > 1000
+    if sample.referer_required:
+        assert "Referer" in media.headers
+        assert _fetch_media(media, with_headers=False).status_code == 403
 
 
-@pytest.mark.parametrize("hoster", ["VOE", "Doodstream", "Vidmoly"])
-def test_media_needs_the_headers_the_resolver_returns(fake_catalog, hoster):
-    media = services.resolve_media(_links(Site.ANIWORLD, "moonlit-blade", 1, 1)[(hoster, Language.GERMAN_DUB)])
-    assert "Referer" in media.headers
-    assert _fetch_media(media, with_headers=False).status_code == 403
+@pytest.mark.parametrize("resolver", resolvers.RESOLVERS, ids=lambda resolver: resolver.name)
+def test_every_resolver_declares_rank_samples_domains_and_a_fake_embed_page(resolver):
+    assert resolver.samples and resolver.domains and isinstance(resolver.default_rank, int)
+    assert len({sample.variant for sample in resolver.samples}) == len(resolver.samples)
+    assert resolver.name in HOSTER_PATHS, "the fake catalog has no embed page for this hoster"
+    assert list(PAGES_DIR.glob(f"embed_{HOSTER_PATHS[resolver.name]}*.html"))
+    assert resolvers.resolver_by_name(resolver.name.upper()) is resolver
+    for domain in resolver.domains:
+        assert resolvers.resolver_by_host(f"https://www.{domain}/e/abc") is resolver
+        assert resolvers.resolver_by_host(f"https://{domain}.evil.example/e/abc") is None
+
+
+def test_default_hoster_order_comes_from_the_registry_ranks(monkeypatch):
+    monkeypatch.delenv("ANIWORLD_HOSTER_ORDER", raising=False)
+    order = resolvers.default_hoster_order()
+    assert sorted(order) == sorted(resolvers.supported_hosters())
+    ranks = [resolvers.resolver_by_name(name).default_rank for name in order]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    assert order == DEFAULT_HOSTER_PREFERENCE  # the owner's default setting
+    monkeypatch.setenv("ANIWORLD_HOSTER_ORDER", "Streamtape, VOE")
+    assert resolvers.hoster_order() == ("Streamtape", "VOE")
 
 
 def test_sto_links_resolve_through_the_token_redirect(fake_catalog):
@@ -166,69 +197,14 @@ def test_unsupported_hoster_is_reported_without_fetching(fake_catalog):
     assert "/aw/redirect/1001" not in fake_catalog.stats()["requests"]
 
 
-def test_resolve_best_media_skips_dead_hosters_in_preference_order(fake_catalog, monkeypatch):
-    monkeypatch.setenv("ANIWORLD_HOSTER_ORDER", "Streamtape,VOE,Vidoza")
-    fake_catalog.set_scenario(dead_hosters=["VOE"])
-    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 1)
-    link, media = services.resolve_best_media(sources, [Language.ENGLISH_SUB, Language.GERMAN_SUB])
-    assert (link.hoster, link.language, media.hoster) == ("Vidoza", Language.ENGLISH_SUB, "Vidoza")
-    requests = fake_catalog.stats()["requests"]
-    assert any(path.startswith("/hoster/streamtape/") for path in requests)  # tried first, dead
-    assert any(path.startswith("/hoster/voe/") for path in requests)  # then VOE, dead by scenario
-
-
-def test_resolve_best_media_without_the_language(fake_catalog):
-    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 2)
-    with pytest.raises(services.NotFoundOnSite, match=r"no hoster .* in de .*available: de-sub"):
-        services.resolve_best_media(sources, [Language.GERMAN_DUB])
-
-
-def test_resolve_best_media_lists_every_failure(fake_catalog):
-    fake_catalog.set_scenario(dead_hosters=["VOE", "Vidoza", "Doodstream", "Vidmoly", "Filemoon"])
-    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 3)
-    with pytest.raises(HosterError) as caught:
-        services.resolve_best_media(sources, [Language.ENGLISH_SUB])
-    message = str(caught.value)
-    for name in ("VOE", "Vidoza", "Doodstream", "Vidmoly", "Filemoon", "Streamtape"):
-        assert f"{name} (English Sub)" in message
-
-
-def test_order_links_by_language_then_hoster_preference(monkeypatch):
-    monkeypatch.setenv("ANIWORLD_HOSTER_ORDER", "Vidmoly, VOE")
-    links = [
-        HosterLink("VOE", Language.GERMAN_SUB, "u1"),
-        HosterLink("Unknown", Language.GERMAN_DUB, "u2"),
-        HosterLink("Vidoza", Language.GERMAN_DUB, "u3"),
-        HosterLink("Vidmoly", Language.GERMAN_SUB, "u4"),
-        HosterLink("VOE", Language.GERMAN_DUB, "u5"),
-    ]
-    ordered = resolvers.order_links(links, [Language.GERMAN_DUB, Language.GERMAN_SUB])
-    assert [link.redirect_url for link in ordered] == ["u5", "u3", "u2", "u4", "u1"]
-    assert [link.redirect_url for link in resolvers.order_links(links, [Language.GERMAN_SUB])] == ["u4", "u1"]
-
-
-def test_every_resolver_is_registered_by_name_and_domain():
-    for name, domain in [
-        ("VOE", "voe.sx"),
-        ("Doodstream", "dood.li"),
-        ("Vidoza", "vidoza.net"),
-        ("Vidmoly", "vidmoly.to"),
-        ("Filemoon", "filemoon.sx"),
-        ("Streamtape", "streamtape.com"),
-    ]:
-        assert resolvers.resolver_by_name(name.upper()).name == name
-        assert resolvers.resolver_by_host(f"https://www.{domain}/e/abc").name == name
-    assert resolvers.resolver_by_name("dood").name == "Doodstream"
-    assert resolvers.resolver_by_host("https://voe.sx.evil.example/e/abc") is None
-
-
-def test_captcha_on_the_catalog_redirect_is_site_blocking_and_stops_the_fallback(fake_catalog):
+def test_captcha_on_the_catalog_redirect_is_site_blocking(fake_catalog):
     fake_catalog.set_scenario(captcha_prefix="/aw/redirect/")
-    sources = services.fetch_episode_sources(Site.ANIWORLD, "moonlit-blade", 1, 1)
+    link = _links(Site.ANIWORLD, "moonlit-blade", 1, 1)[("Vidoza", Language.GERMAN_DUB)]
     with pytest.raises(services.SiteBlocking) as caught:
-        services.resolve_best_media(sources)
+        services.resolve_media(link)
     assert "aniworld.to is blocking us" in str(caught.value) and caught.value.retry_at
-    assert fake_catalog.requests_to("/aw/redirect/") == 1  # no hoster after hoster into the same wall
+    assert fake_catalog.requests_to("/aw/redirect/") == 1
+    assert fake_catalog.requests_to("/hoster/") == 0
 
 
 def test_a_hoster_showing_a_captcha_is_a_hoster_error_not_a_site_block(fake_catalog):

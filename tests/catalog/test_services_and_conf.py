@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.catalog import conf, services
+from apps.catalog import conf, resolvers, services
 from apps.catalog.types import Site
 
 
@@ -68,7 +68,7 @@ def test_a_failing_settings_source_falls_back_to_defaults(monkeypatch):
     previous = conf.settings_source()
     conf.use_settings_source(broken)
     try:
-        assert conf.hoster_order() == conf.DEFAULT_HOSTER_ORDER
+        assert resolvers.hoster_order() == resolvers.default_hoster_order()
         assert conf.site_base_url(Site.ANIWORLD) == "https://aniworld.to"
     finally:
         conf.use_settings_source(previous)
@@ -83,7 +83,8 @@ def test_base_url_must_be_http(bad):
 def test_hoster_order_and_rate_settings(monkeypatch):
     monkeypatch.delenv("ANIWORLD_HOSTER_ORDER", raising=False)
     monkeypatch.delenv("ANIWORLD_CATALOG_REQUESTS_PER_SECOND", raising=False)
-    assert conf.hoster_order() == conf.DEFAULT_HOSTER_ORDER
+    assert conf.hoster_order() == ()  # nothing configured: the registry's default order applies
+    assert resolvers.hoster_order() == resolvers.default_hoster_order()
     assert conf.requests_per_second("aniworld") == 1.0
     previous = conf.settings_source()
     settings = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.catalog import conf
+from apps.catalog import conf, resolvers
 from apps.catalog.resolvers import supported_hosters
 from apps.catalog.types import Site
 from apps.configuration import defaults, services
@@ -20,7 +20,7 @@ def _no_environment_overrides(monkeypatch):
 
 def test_catalog_follows_the_saved_settings():
     assert conf.site_base_url(Site.ANIWORLD) == "https://aniworld.to"
-    assert conf.hoster_order() == defaults.DEFAULT_HOSTER_PREFERENCE
+    assert resolvers.hoster_order() == conf.hoster_order() == defaults.DEFAULT_HOSTER_PREFERENCE
     services.update_settings(
         {
             "provider_urls": {"sto": "https://serienstream.to/"},
@@ -39,6 +39,6 @@ def test_hoster_choices_are_the_catalog_resolvers(owner_client):
     for hoster in supported_hosters():
         response = owner_client.put("/api/config", {"hoster_preference": [hoster]}, format="json")
         assert response.status_code == 200, (hoster, response.content)
-    response = owner_client.put("/api/config", {"hoster_preference": ["SpeedFiles"]}, format="json")
+    response = owner_client.put("/api/config", {"hoster_preference": ["Megaupload"]}, format="json")
     assert response.status_code == 400
     assert "Unknown hoster" in response.json()["error"]["details"]["hoster_preference"][0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apps.catalog.resolvers import RESOLVERS, resolver_by_name
 from apps.catalog.types import Language, Site
 
 # Path separators, "..", control characters, bidi override, emoji, HTML/JS, and > 300 characters.
@@ -19,7 +20,8 @@ HOSTILE_TITLE = (
 )
 HOSTILE_EPISODE_TITLES = ("../../../tmp/escape", "<b>bold</b> \x00\x08 /slash\\back 🙃" + "x" * 300)
 
-HOSTER_NAMES = ("VOE", "Vidoza", "Doodstream", "Vidmoly", "Filemoon", "Streamtape")
+# Every registered hoster is offered; each episode number shows the next of its resolver's sample forms.
+HOSTER_NAMES = tuple(resolver.name for resolver in RESOLVERS)
 HOSTER_PATHS = {
     "VOE": "voe",
     "Vidoza": "vidoza",
@@ -54,7 +56,7 @@ class FakeLink:
     link_id: int
     hoster: str
     language: Language
-    variant: str = ""  # "legacy" (VOE older form) or "packed" (Filemoon without API)
+    variant: str = ""  # the resolver sample's page form, e.g. "legacy" (VOE) or "packed" (Filemoon)
     dead: bool = False  # the embed page answers 404 "file was deleted"
 
     @property
@@ -122,6 +124,12 @@ class FakeCatalog:
         return next((link for link in self.links.values() if link.code == code), None)
 
 
+def sample_variant(hoster: str, number: int) -> str:
+    """The page form episode ``number`` shows for ``hoster``: its resolver's samples in turn."""
+    samples = resolver_by_name(hoster).samples
+    return samples[(number - 1) % len(samples)].variant
+
+
 class _Builder:
     def __init__(self) -> None:
         self.next_link = 1001
@@ -133,11 +141,7 @@ class _Builder:
         self.next_episode += 1
         for language in languages:
             for hoster in HOSTER_NAMES:
-                variant = ""
-                if hoster == "VOE" and number % 2 == 0:
-                    variant = "legacy"
-                if hoster == "Filemoon" and number % 2 == 0:
-                    variant = "packed"
+                variant = sample_variant(hoster, number)
                 link = FakeLink(self.next_link, hoster, language, variant, dead=hoster == "Streamtape" and number % 2)
                 self.links[link.link_id] = link
                 episode.links.append(link)

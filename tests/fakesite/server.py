@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from apps.catalog.resolvers import RESOLVERS
 from apps.catalog.types import Language, Site
 from tests.fakesite import obfuscation
 from tests.fakesite.catalog import (
@@ -57,8 +58,13 @@ PAGES_DIR = Path(__file__).parent / "pages"
 SITE_PREFIX = {Site.ANIWORLD: "/aw", Site.STO: "/sto"}
 SERIES_ROOT = {Site.ANIWORLD: "/anime/stream", Site.STO: "/serie/stream"}
 SITE_NAME = {Site.ANIWORLD: "AniWorld", Site.STO: "SerienStream"}
-REFERER_REQUIRED = frozenset({"voe", "dood", "vidmoly"})  # media of these hosters answer 403 without a Referer
-HLS_HOSTERS = frozenset({"voe", "vidmoly", "filemoon"})
+# Media of these hosters answer 403 without a Referer; these serve HLS (both as their resolvers' samples say).
+REFERER_REQUIRED = frozenset(
+    HOSTER_PATHS[r.name] for r in RESOLVERS if r.name in HOSTER_PATHS and any(s.referer_required for s in r.samples)
+)
+HLS_HOSTERS = frozenset(
+    HOSTER_PATHS[r.name] for r in RESOLVERS if r.name in HOSTER_PATHS and any(s.kind == "hls" for s in r.samples)
+)
 BROKEN_LAYOUT_REPLACEMENTS = (
     ("series-title", "series-heading"),
     ("seasonEpisodesList", "episodeList"),

@@ -1,4 +1,8 @@
-"""The hoster resolver registry: which resolver handles an embed URL, in which order hosters are tried.
+"""The hoster resolver registry: which resolver handles an embed URL, and the default hoster order.
+
+One line in :data:`RESOLVERS` per hoster; each resolver declares its default rank
+(:func:`default_hoster_order`) and its sample cases (the resolver tests run them
+against the fake catalog site).
 
 Choosing a resolver is part of the SSRF rule (see :mod:`apps.catalog.safety`):
 the embed URL's host must be a domain some resolver claims; only on an
@@ -7,8 +11,6 @@ catalog showed.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from apps.catalog import conf
 from apps.catalog.http import CatalogHttpClient
@@ -20,7 +22,7 @@ from apps.catalog.resolvers.vidmoly import VidmolyResolver
 from apps.catalog.resolvers.vidoza import VidozaResolver
 from apps.catalog.resolvers.voe import VoeResolver
 from apps.catalog.safety import check_hoster_url, check_media_url, host_matches, is_allow_listed, split_host
-from apps.catalog.types import HosterError, HosterLink, HosterRefused, MediaSource
+from apps.catalog.types import HosterError, HosterRefused, MediaSource
 
 RESOLVERS: tuple[Resolver, ...] = (
     VoeResolver(),
@@ -34,6 +36,16 @@ RESOLVERS: tuple[Resolver, ...] = (
 
 def supported_hosters() -> tuple[str, ...]:
     return tuple(resolver.name for resolver in RESOLVERS)
+
+
+def default_hoster_order() -> tuple[str, ...]:
+    """Every supported hoster, most reliable first (by each resolver's ``default_rank``)."""
+    return tuple(resolver.name for resolver in sorted(RESOLVERS, key=lambda resolver: resolver.default_rank))
+
+
+def hoster_order() -> tuple[str, ...]:
+    """The hoster order in force: the environment or the owner's setting, else the default order."""
+    return conf.hoster_order() or default_hoster_order()
 
 
 def resolver_by_name(hoster_name: str) -> Resolver | None:
@@ -72,32 +84,3 @@ def resolve_embed(embed_url: str, hoster_name: str, client: CatalogHttpClient | 
     except HosterRefused as exc:
         raise HosterRefused(f"{resolver.name}: the media URL was refused: {exc}") from exc
     return media
-
-
-def hoster_rank(hoster_name: str, order: tuple[str, ...] | None = None) -> int:
-    """Position of a hoster in the preference order (lower is tried first); unknown names go last."""
-    order = order if order is not None else conf.hoster_order()
-    for position, name in enumerate(order):
-        resolver = resolver_by_name(name)
-        if (resolver is not None and resolver.matches_name(hoster_name)) or name.lower() == hoster_name.lower():
-            return position
-    return len(order) + (0 if resolver_by_name(hoster_name) is not None else 1)
-
-
-def order_links(links: Iterable[HosterLink], languages: Iterable[str] | None = None) -> list[HosterLink]:
-    """Links in the order to try them: by language preference, then hoster preference, then catalog order.
-
-    ``languages`` (Language values, most wanted first) also filters: other languages are dropped.
-    """
-    wanted = [str(language) for language in languages] if languages is not None else None
-    order = conf.hoster_order()
-    indexed = list(enumerate(links))
-    if wanted is not None:
-        indexed = [(i, link) for i, link in indexed if str(link.language) in wanted]
-
-    def key(item: tuple[int, HosterLink]) -> tuple[int, int, int]:
-        position, link = item
-        language_rank = wanted.index(str(link.language)) if wanted is not None else 0
-        return language_rank, hoster_rank(link.hoster, order), position
-
-    return [link for _position, link in sorted(indexed, key=key)]

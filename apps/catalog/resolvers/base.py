@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 from apps.catalog.http import CatalogHttpClient, Page, get_client, origin
-from apps.catalog.safety import check_hoster_url, check_media_url, host_matches, split_host
-from apps.catalog.types import HosterError, MediaSource, SiteBlocking, SiteUnavailable
+from apps.catalog.safety import check_hoster_url, check_media_url
+from apps.catalog.types import HosterError, MediaKind, MediaSource, SiteBlocking, SiteUnavailable
 
 DEAD_FILE_MARKERS = (
     "file not found",
@@ -20,19 +21,39 @@ DEAD_FILE_MARKERS = (
 )
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One embed-page form a resolver handles, as yt-dlp extractors list their ``_TESTS``.
+
+    The fake catalog site serves every sample (``variant`` selects the page form; its
+    templates are ``tests/fakesite/pages/embed_*.html``) and the resolver tests run each
+    one through the full path catalog link -> embed page -> media, expecting ``kind``
+    and ``height``. ``referer_required``: the media answers 403 without the resolver's headers.
+    """
+
+    kind: MediaKind
+    variant: str = ""
+    height: int | None = None
+    referer_required: bool = False
+    note: str = ""
+
+
 class Resolver(ABC):
-    """Turns one hoster's embed URL into a :class:`MediaSource`."""
+    """Turns one hoster's embed URL into a :class:`MediaSource`.
+
+    Adding a hoster: one module with a subclass, one line in the registry
+    (``apps.catalog.resolvers.RESOLVERS``) and one fake embed page.
+    """
 
     name: str  # as the catalog shows it in <h4>, e.g. "VOE"
     aliases: tuple[str, ...] = ()  # other spellings of the name, lower case
     domains: tuple[str, ...] = ()  # hosts this resolver may fetch from (subdomains included)
+    default_rank: int  # position in the default hoster order (lower is tried first)
+    samples: tuple[Sample, ...]  # the page forms this resolver reads (see Sample)
 
     def matches_name(self, hoster_name: str) -> bool:
         wanted = re.sub(r"[^a-z0-9]", "", hoster_name.lower())
         return wanted in {re.sub(r"[^a-z0-9]", "", n.lower()) for n in (self.name, *self.aliases)}
-
-    def claims(self, url: str) -> bool:
-        return host_matches(split_host(url)[1], self.domains)
 
     @abstractmethod
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource: ...

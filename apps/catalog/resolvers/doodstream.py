@@ -8,7 +8,7 @@ import string
 import time
 from urllib.parse import urljoin
 
-from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.base import HosterSession, Resolver, Sample
 from apps.catalog.types import MediaKind, MediaSource
 
 PASS_MD5 = re.compile(r"""['"](/pass_md5/[^'"]+)['"]""")
@@ -51,6 +51,9 @@ class DoodstreamResolver(Resolver):
         "vidply.com",
         "myvidplay.com",
     )
+    # Doodstream rotates domains and token rules: tried last.
+    default_rank = 60
+    samples = (Sample(MediaKind.FILE, referer_required=True, note="/pass_md5/ prefix + token"),)
 
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource:
         embed_url = re.sub(r"/d/([A-Za-z0-9]+)", r"/e/\1", embed_url)  # download page -> player page

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from apps.catalog.http import origin
 from apps.catalog.resolvers import packer
-from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.base import HosterSession, Resolver, Sample
 from apps.catalog.types import HosterError, MediaKind, MediaSource
 
 CODE = re.compile(r"/(?:e|d|download)/([A-Za-z0-9]+)")
@@ -82,6 +82,11 @@ class FilemoonResolver(Resolver):
         "kerapoxy.cc",
         "moonmov.pro",
         "bysebuho.com",
+    )
+    default_rank = 40
+    samples = (
+        Sample(MediaKind.HLS, height=144, note="playback API, AES-256-GCM payload"),
+        Sample(MediaKind.HLS, variant="packed", note="Dean Edwards packed player script"),
     )
 
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource:

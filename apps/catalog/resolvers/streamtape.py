@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.base import HosterSession, Resolver, Sample
 from apps.catalog.types import MediaKind, MediaSource
 
 LINK = re.compile(
@@ -33,6 +33,8 @@ class StreamtapeResolver(Resolver):
         "strcloud.link",
         "shavetape.cash",
     )
+    default_rank = 50
+    samples = (Sample(MediaKind.FILE, note="robotlink assembled from two strings"),)
 
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource:
         page, text = session.page_text(embed_url, step="embed page")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 
-from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.base import HosterSession, Resolver, Sample
 from apps.catalog.types import MediaKind, MediaSource
 
 FILE = re.compile(r"""file\s*:\s*["'](https?://[^"']+)["']""")
-LABEL_HEIGHT = re.compile(r"(\d{3,4})p")
 
 
 class VidmolyResolver(Resolver):
     name = "Vidmoly"
     domains = ("vidmoly.to", "vidmoly.me", "vidmoly.net", "vidmoly.biz")
+    default_rank = 20
+    samples = (Sample(MediaKind.HLS, referer_required=True, note='jwplayer setup with file:"…m3u8"'),)
 
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource:
         page, text = session.page_text(embed_url, step="embed page")

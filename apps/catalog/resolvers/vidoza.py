@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.base import HosterSession, Resolver, Sample
 from apps.catalog.types import MediaKind, MediaSource
 
 SOURCES_CODE = re.compile(r"sourcesCode\s*:\s*\[(.*?)\]", re.DOTALL)
@@ -17,6 +17,9 @@ SOURCE_TAG = re.compile(r"""<source[^>]+src=["']([^"']+\.mp4[^"']*)["']""", re.I
 class VidozaResolver(Resolver):
     name = "Vidoza"
     domains = ("vidoza.net", "vidoza.co", "vidoza.org", "videzz.net")
+    # A plain MP4 with its height: the simplest extraction, tried first.
+    default_rank = 10
+    samples = (Sample(MediaKind.FILE, height=144, note="sourcesCode with src and res"),)
 
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource:
         page, text = session.page_text(embed_url, step="embed page")

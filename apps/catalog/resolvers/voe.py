@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from apps.catalog.resolvers.base import HosterSession, Resolver
+from apps.catalog.resolvers.base import HosterSession, Resolver, Sample
 from apps.catalog.types import MediaKind, MediaSource
 
 JUNK_TOKENS = ("@$", "^^", "~@", "%?", "*~", "!!", "#&")
@@ -74,6 +74,12 @@ class VoeResolver(Resolver):
     name = "VOE"
     aliases = ("voe.sx", "voesx")
     domains = ("voe.sx", "voe.to", "voe-network.net", "voeunblock.com", "voeunblk.com", "voe-unblock.com")
+    # VOE changes its obfuscation most often.
+    default_rank = 30
+    samples = (
+        Sample(MediaKind.HLS, referer_required=True, note="JSON payload chain"),
+        Sample(MediaKind.HLS, variant="legacy", referer_required=True, note="'hls' behind a window.location hop"),
+    )
 
     def resolve(self, embed_url: str, session: HosterSession) -> MediaSource:
         page, text = session.page_text(embed_url, step="embed page")
