@@ -91,6 +91,20 @@ def parse_html(page: Page) -> LexborHTMLParser:
     return LexborHTMLParser(page.text)
 
 
+def select_once(tree: LexborHTMLParser | LexborNode, selector: str) -> list[LexborNode]:
+    """Nodes matching ``selector`` in document order, each once.
+
+    The parser returns a node once per alternative of a selector list (``a, b``) it matches.
+    """
+    seen: set[int] = set()
+    nodes = []
+    for node in tree.css(selector):
+        if node.mem_id not in seen:
+            seen.add(node.mem_id)
+            nodes.append(node)
+    return nodes
+
+
 def language_from(
     *, src: str = "", title: str = "", key: str = "", keys: dict[str, Language] | None = None
 ) -> Language | None:
@@ -349,7 +363,7 @@ class StreamSiteProvider(Provider):
         description = ""
         if description_node is not None:
             description = tidy(description_node.attributes.get(layout.description_attr)) or node_text(description_node)
-        genres = tuple(dict.fromkeys(t for t in (node_text(a) for a in tree.css(layout.genres)) if t))
+        genres = tuple(dict.fromkeys(t for t in (node_text(a) for a in select_once(tree, layout.genres)) if t))
         cover_node = tree.css_first(layout.cover)
         cover = None
         if cover_node is not None:
@@ -510,7 +524,7 @@ class StreamSiteProvider(Provider):
     ) -> list[HosterLink]:
         layout = self.layout
         links: list[HosterLink] = []
-        for item in tree.css(layout.hosters):
+        for item in select_once(tree, layout.hosters):
             key = (item.attributes.get("data-lang-key") or "").strip()
             language = key_languages.get(key) or layout.language_keys.get(key)
             anchor = item.css_first(layout.hoster_anchor)
@@ -538,7 +552,7 @@ class StreamSiteProvider(Provider):
 
     def _play_url_hosters(self, tree: LexborHTMLParser, url: str) -> list[HosterLink]:
         links: list[HosterLink] = []
-        for item in tree.css(self.layout.play_hosters):
+        for item in select_once(tree, self.layout.play_hosters):
             attributes = item.attributes
             name = tidy(attributes.get("data-provider-name"))
             label = attributes.get("data-language-label") or ""
