@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -65,14 +64,18 @@ class AllSitesFailed(Exception):
 
     def retry_after_seconds(self) -> int | None:
         block = self.blocking
-        if block is None:
-            return None
-        return max(1, int((block.retry_at - datetime.now(UTC)).total_seconds() + 0.999))
+        return block.retry_after_seconds() if block is not None else None
 
 
-def search_catalog(query: str, site: Site | None = None) -> dict[str, Any]:
-    """Merged results of the chosen sites; cached when every site answered. Raises AllSitesFailed."""
+def search_catalog(query: str, site: Site | None = None, *, check_now: bool = False) -> dict[str, Any]:
+    """Merged results of the chosen sites; cached when every site answered. Raises AllSitesFailed.
+
+    A site known to block us is not asked until its retry time, unless ``check_now``.
+    """
     sites = [site] if site else list(Site)
+    if check_now:
+        for chosen in sites:
+            services.check_now(chosen)
     key = search_cache_key(query, sites)
     cached = cache.get(key)
     if cached is not None:

@@ -12,6 +12,7 @@ MAX_QUERY_LENGTH = 100
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True, allow_blank=False)
     site = serializers.ChoiceField(choices=SITE_CHOICES, required=False)
+    check_now = serializers.BooleanField(required=False, default=False)
 
 
 class SearchResultSerializer(serializers.Serializer):

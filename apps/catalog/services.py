@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from apps.catalog import resolvers
+from apps.catalog import blocks, resolvers
 from apps.catalog.http import get_client, reset_client
 from apps.catalog.providers import PROVIDERS, provider_for
 from apps.catalog.providers.base import SLUG
@@ -73,12 +73,40 @@ def _closing_db_connections(function: Callable[..., T], *args: object) -> T:
             connections.close_all()
 
 
+def _from_site(site: Site, call: Callable[..., T], *args: object) -> T:
+    """One call that sends requests to ``site``; while the site is known to block us it raises that block instead.
+
+    A block the call runs into is remembered until its retry time (for every process).
+    """
+    known = blocks.known(site)
+    if known is not None:
+        raise known
+    try:
+        return call(*args)
+    except SiteBlocking as exc:
+        blocks.remember(site, exc)
+        raise
+
+
+def known_block(site: Site) -> SiteBlocking | None:
+    """The site's block while it lasts (nothing is sent to the site until then), or None."""
+    return blocks.known(Site(site))
+
+
+def check_now(site: Site) -> None:
+    """Forget the site's known block: the next call sends its request (the owner asked to check now)."""
+    blocks.forget(Site(site))
+
+
 def search_sites(query: str, sites: Iterable[Site] | None = None) -> SearchOutcome:
     """Search the given sites (all by default) in parallel; one site failing does not hide the others."""
     chosen = [Site(site) for site in (sites or list(Site))]
     outcome = SearchOutcome()
     with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="catalog-search") as pool:
-        futures = {site: pool.submit(_closing_db_connections, provider_for(site).search, query) for site in chosen}
+        futures = {
+            site: pool.submit(_closing_db_connections, _from_site, site, provider_for(site).search, query)
+            for site in chosen
+        }
     site_order = {site: index for index, site in enumerate(chosen)}
     found: list[tuple[int, int, int, SearchResult]] = []
     for site, future in futures.items():
@@ -101,15 +129,15 @@ def search(query: str, site: Site | None = None) -> list[SearchResult]:
 
 
 def fetch_series(site: Site, slug: str) -> SeriesDetails:
-    return provider_for(site).series(slug)
+    return _from_site(Site(site), provider_for(site).series, slug)
 
 
 def fetch_episodes(site: Site, slug: str, season: int) -> list[EpisodeInfo]:
-    return provider_for(site).episodes(slug, season)
+    return _from_site(Site(site), provider_for(site).episodes, slug, season)
 
 
 def fetch_episode_sources(site: Site, slug: str, season: int, number: int) -> EpisodeSources:
-    return provider_for(site).episode_sources(slug, season, number)
+    return _from_site(Site(site), provider_for(site).episode_sources, slug, season, number)
 
 
 def _site_of(url: str) -> Site | None:
@@ -121,6 +149,10 @@ def follow_catalog_redirect(link: HosterLink) -> str:
     site = _site_of(link.redirect_url)
     if site is None:
         raise HosterRefused(f"refused to fetch {link.redirect_url}: the redirect link is not on a catalog site")
+    return _from_site(site, _follow_redirect_hops, site, link)
+
+
+def _follow_redirect_hops(site: Site, link: HosterLink) -> str:
     label = PROVIDERS[site].label
     url = link.redirect_url
     for _hop in range(MAX_CATALOG_REDIRECTS):
@@ -153,6 +185,8 @@ def download_cover(url: str) -> tuple[bytes, str]:
     if site is None and not is_allow_listed(url):
         raise HosterRefused(f"refused to fetch the cover {url}: it is not on a configured catalog site")
     bucket = (site or Site.ANIWORLD).value
+    if site is not None and (block := blocks.known(site)) is not None:
+        raise block
     page = get_client().fetch(url, bucket=bucket, label=f"{bucket} cover")
     if page.status == 404:
         raise NotFoundOnSite(f"the cover {url} does not exist (HTTP 404)")

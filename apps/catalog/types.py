@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 class Site(enum.StrEnum):
@@ -136,6 +136,11 @@ class SiteBlocking(CatalogError):
     def __init__(self, message: str, retry_at: datetime):
         super().__init__(message)
         self.retry_at = retry_at
+
+    def retry_after_seconds(self, now: datetime | None = None) -> int:
+        """Whole seconds until ``retry_at`` (at least 1): the HTTP ``Retry-After`` value."""
+        now = now or datetime.now(UTC)
+        return max(1, int((self.retry_at - now).total_seconds() + 0.999))
 
 
 class HosterError(CatalogError):

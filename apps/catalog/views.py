@@ -20,12 +20,20 @@ class SearchView(APIView):
         parameters=[
             OpenApiParameter("q", str, required=True, description="Search text, 1-100 characters."),
             OpenApiParameter("site", str, required=False, enum=[s.value for s in Site], description="One site only."),
+            OpenApiParameter(
+                "check_now",
+                bool,
+                required=False,
+                description="Ask a site even though it is known to block us (otherwise it is left alone until its "
+                "retry time and the answer comes from the known block).",
+            ),
         ],
         responses={200: SearchResponseSerializer},
         description=(
             "Results of both sites merged, each naming its site. When one site fails the other's results come "
             "with a `warnings` entry; when every site fails the answer is 503 (with `Retry-After` when the sites "
-            "are blocking us). Results are cached for a few minutes."
+            "are blocking us). A site known to block us is not asked before its retry time unless `check_now` is "
+            "set. Results are cached for a few minutes."
         ),
     )
     def get(self, request: Request) -> Response:
@@ -33,7 +41,9 @@ class SearchView(APIView):
         params.is_valid(raise_exception=True)
         site = params.validated_data.get("site")
         try:
-            data = selectors.search_catalog(params.validated_data["q"], Site(site) if site else None)
+            data = selectors.search_catalog(
+                params.validated_data["q"], Site(site) if site else None, check_now=params.validated_data["check_now"]
+            )
         except selectors.AllSitesFailed as failed:
             details = {
                 "warnings": [selectors.warning_data(s, e) for s, e in failed.failures.items()],

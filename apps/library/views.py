@@ -42,7 +42,11 @@ class LibraryPagination(PageNumberPagination):
 def catalog_api_error(exc: Exception, *, not_found_status: int = status.HTTP_502_BAD_GATEWAY) -> ApiError:
     """A catalog failure as a readable API error (the catalog's message names site, step and remedy)."""
     if isinstance(exc, SiteBlocking):
-        return ServiceUnavailable(str(exc), code="site_blocking", details={"retry_at": exc.retry_at.isoformat()})
+        return ServiceUnavailable(
+            str(exc),
+            code="site_blocking",
+            details={"retry_at": exc.retry_at.isoformat(), "retry_after_seconds": exc.retry_after_seconds()},
+        )
     if isinstance(exc, NotFoundOnSite):
         return ApiError(str(exc), code="not_found_on_site", status_code=not_found_status)
     if isinstance(exc, LayoutChanged):
@@ -124,15 +128,26 @@ class SeriesDetailView(APIView):
         return Response(SeriesDetailSerializer(get_series(pk)).data)
 
 
+CHECK_NOW = OpenApiParameter(
+    "check_now",
+    bool,
+    description="Send the request even though the site is known to block us; otherwise the answer is 503 with "
+    "Retry-After until the site's retry time, and nothing is sent.",
+)
+
+
 class SeriesRefreshView(APIView):
     """Refresh metadata and episode lists from the catalog site now."""
 
     @extend_schema(
         request=None,
+        parameters=[CHECK_NOW],
         responses={200: RefreshResultSerializer, 404: ERROR_RESPONSE, 502: ERROR_RESPONSE, 503: ERROR_RESPONSE},
     )
     def post(self, request: Request, pk: int) -> Response:
         series = get_series(pk)
+        if _optional_bool(request, "check_now"):
+            catalog.check_now(series.site)
         try:
             result = services.refresh_series(series)
         except CatalogError as exc:
@@ -209,6 +224,7 @@ class AddSeriesView(APIView):
 
     @extend_schema(
         request=AddSeriesRequestSerializer,
+        parameters=[CHECK_NOW],
         responses={
             201: SeriesDetailSerializer,
             400: ERROR_RESPONSE,
@@ -229,6 +245,8 @@ class AddSeriesView(APIView):
                     raise ApiError(str(exc), code="invalid", details={"url": body.validated_data["url"]}) from exc
             else:
                 site, slug = body.validated_data["site"], body.validated_data["slug"]
+            if _optional_bool(request, "check_now"):
+                catalog.check_now(site)
             series = services.add_series(site, slug)
         except services.SeriesAlreadyExists as exc:
             raise Conflict(str(exc), code="already_in_library", details={"series_id": exc.series.pk}) from exc

@@ -74,9 +74,13 @@ def test_one_site_down_gives_the_other_with_a_warning(auth_client, fake_catalog)
     [warning] = body["warnings"]
     assert warning["site"] == "sto" and warning["code"] == "site_blocking" and warning["retry_at"]
     assert "DDoS-Guard" in warning["message"]
-    # a partial answer is not cached: the next request asks again
-    fake_catalog.reset()
+
+
+def test_a_partial_answer_is_not_cached(auth_client, fake_catalog):
+    fake_catalog.set_scenario(fail_times=4, fail_status=502, fail_prefix="/sto/")
     body = auth_client.get("/api/search", {"q": "harbor"}).json()
+    assert body["results"] == [] and body["warnings"][0]["code"] == "site_unavailable"
+    body = auth_client.get("/api/search", {"q": "harbor"}).json()  # the next request asks again
     assert body["warnings"] == [] and body["results"][0]["slug"] == "harbor-lights"
 
 
