@@ -16,7 +16,7 @@ import os
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -130,6 +130,21 @@ def mark_episode_present(
         episode.save(update_fields=["file_path", "file_size", "file_language", "state", "updated_at"])
         UnmatchedFile.objects.filter(path=stored_path).delete()
     return episode
+
+
+def record_episode_languages(episode_id: int, languages: Iterable[Language | str]) -> bool:
+    """Store the languages the episode's own page offers (it is the truth; the season table can lag behind).
+
+    Returns whether they changed; "upgradable" and "unavailable" follow from them.
+    """
+    offered = [Language(language).value for language in dict.fromkeys(languages)]
+    with transaction.atomic():
+        episode = Episode.objects.select_for_update().get(pk=episode_id)
+        if list(episode.languages_available or []) == offered:
+            return False
+        episode.languages_available = offered
+        episode.save(update_fields=["languages_available", "updated_at"])
+    return True
 
 
 def restore_episode_state(episode_id: int, *, unignore: bool = False) -> Episode:

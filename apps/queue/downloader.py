@@ -196,6 +196,7 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
     key: str | None = None
     try:
         sources = catalog.fetch_episode_sources(Site(series.site), series.slug, episode.season.number, episode.number)
+        library.record_episode_languages(episode.pk, sources.languages)
         links = plan_sources(
             sources,
             wanted_language=item.language,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
 from apps.library.models import Episode, EpisodeState, Season, Series
+from apps.library.selectors import EpisodeStatus, assess_episode
 from apps.queue import downloader, services
 from apps.queue.models import DownloadItem, ItemState
 from tests.queue.test_engine import stream_languages
@@ -203,3 +204,24 @@ def test_stop_keeps_the_partial_and_the_next_attempt_resumes(worker_env, moonlit
     media_size = worker_env.media().mp4.stat().st_size
     served = worker_env.stats()["bytes_served"] - served_before
     assert served <= media_size - kept + 64 * 1024, "the resumed attempt fetched the whole file again"
+
+
+def test_the_episode_page_languages_update_the_library(worker_env, moonlit, set_config):
+    """The season table said German Dub; the episode page offers only German Sub: the page is the truth."""
+    Episode.objects.filter(pk=moonlit[1].pk).update(languages_available=["de", "de-sub"])
+    set_config(language_preference=["de"])
+    item_id = queue_one(moonlit[1])
+    assert run(item_id) == "permanent"
+    episode = Episode.objects.get(pk=moonlit[1].pk)
+    assert episode.languages_available == ["de-sub"]
+    assert assess_episode(episode, ["de"]).status == EpisodeStatus.UNAVAILABLE
+
+
+def test_the_episode_page_languages_make_a_file_upgradable(worker_env, moonlit, set_config):
+    Episode.objects.filter(pk=moonlit[2].pk).update(languages_available=["de-sub"])
+    set_config(language_preference=["en-sub", "de-sub"])
+    item_id = queue_one(moonlit[2], language="de-sub")
+    assert run(item_id) == "completed"
+    episode = Episode.objects.get(pk=moonlit[2].pk)
+    assert episode.languages_available == ["de-sub", "en-sub"]  # as the episode page lists them
+    assert assess_episode(episode, ["en-sub", "de-sub"]).status == EpisodeStatus.UPGRADABLE
