@@ -31,6 +31,7 @@ import email.utils
 import json
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -134,6 +135,11 @@ class Page:
         return self.status in (301, 302, 303, 307, 308) and bool(self.headers.get("location"))
 
 
+# DDoS-Guard's 200 challenge page says nothing but its title and its challenge script.
+DDOS_GUARD_TITLE = re.compile(r"<title[^>]*>\s*ddos-guard\s*</title>")
+DDOS_GUARD_SCRIPT = re.compile(r"""<script[^>]+src=["'][^"']*(?:/\.well-known/ddos-guard/|ddos-guard\.net/)""")
+
+
 def block_reason(page: Page, *, strict: bool = False) -> str | None:
     """Why ``page`` looks like the site blocking us, or None."""
     server = page.headers.get("server", "").lower()
@@ -145,7 +151,11 @@ def block_reason(page: Page, *, strict: bool = False) -> str | None:
         return f"DDoS-Guard answered HTTP {page.status}"
     if any(marker in body for marker in CAPTCHA_MARKERS):
         return "a captcha page (Cloudflare Turnstile / hCaptcha)"
-    if any(marker in body for marker in DDOS_GUARD_MARKERS):
+    if (
+        any(marker in body for marker in DDOS_GUARD_MARKERS)
+        or DDOS_GUARD_TITLE.search(body)
+        or DDOS_GUARD_SCRIPT.search(body)
+    ):
         return "a DDoS-Guard challenge page"
     if page.status == 403:
         return "HTTP 403 Forbidden"

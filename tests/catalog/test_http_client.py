@@ -123,6 +123,15 @@ def test_ddos_guard_403_raises_site_blocking(fake_catalog, impersonate):
     assert fake_catalog.stats()["requests"]["/aw/anime/stream/moonlit-blade"] == 1  # no retry burned
 
 
+def test_ddos_guard_200_challenge_raises_site_blocking(fake_catalog, impersonate):
+    fake_catalog.set_scenario(challenge_prefix="/aw/")
+    with pytest.raises(SiteBlocking, match="DDoS-Guard challenge"):
+        CatalogHttpClient(impersonate=impersonate).fetch(
+            f"{fake_catalog.aniworld_url}/anime/stream/moonlit-blade", bucket="aniworld"
+        )
+    assert fake_catalog.stats()["requests"]["/aw/anime/stream/moonlit-blade"] == 1
+
+
 def test_captcha_page_raises_site_blocking(fake_catalog, impersonate):
     fake_catalog.set_scenario(captcha_prefix="/aw/")
     with pytest.raises(SiteBlocking, match="captcha"):
@@ -178,6 +187,14 @@ def test_block_reason_recognises_blocks_and_leaves_normal_pages_alone():
     assert block_reason(_page(200, widget)) is None  # a login form widget on a normal page
     assert block_reason(_page(200, widget), strict=True) == "a captcha page"  # where a redirect was expected
     assert block_reason(_page(200, "<p>ok</p>", cookies=("__ddg1_",))) is None
+    challenge = render("ddos_guard_challenge.html")
+    assert block_reason(_page(200, challenge)) == "a DDoS-Guard challenge page"
+    title_only = "<html><head><title>\n DDoS-Guard \n</title></head><body></body></html>"
+    assert block_reason(_page(200, title_only)) == "a DDoS-Guard challenge page"
+    script_only = '<html><body><script src="/.well-known/ddos-guard/check?context=free_splash"></script></body></html>'
+    assert block_reason(_page(200, script_only)) == "a DDoS-Guard challenge page"
+    footer = "<title>Moonlit Blade | AniWorld</title><footer>protected by DDoS-Guard</footer>"
+    assert block_reason(_page(200, footer)) is None  # a normal page that names the service
 
 
 def test_parse_retry_after():

@@ -8,7 +8,7 @@ import pytest
 from apps.catalog import services
 from apps.catalog.http import Page
 from apps.catalog.providers import provider_for
-from apps.catalog.types import Language, LayoutChanged, NotFoundOnSite, Site
+from apps.catalog.types import Language, LayoutChanged, NotFoundOnSite, Site, SiteBlocking
 from tests.fakesite.catalog import HOSTILE_TITLE
 
 
@@ -214,3 +214,10 @@ def test_search_answering_garbage_is_layout_changed(fake_catalog, monkeypatch):
     monkeypatch.setenv("ANIWORLD_ANIWORLD_URL", fake_catalog.base_url + "/hoster")  # no /ajax endpoints there
     with pytest.raises(LayoutChanged, match="JSON list"):
         provider_for(Site.ANIWORLD).search("moon")
+
+
+@pytest.mark.parametrize("variant", ["block_prefix", "challenge_prefix"])  # DDoS-Guard's 403, and its 200 challenge
+def test_both_ddos_guard_variants_are_a_block_not_a_layout_change(fake_catalog, variant):
+    fake_catalog.set_scenario(**{variant: "/aw/"})
+    with pytest.raises(SiteBlocking, match=r"aniworld\.to is blocking us"):
+        services.fetch_series(Site.ANIWORLD, "moonlit-blade")

@@ -106,7 +106,8 @@ class Scenarios:
     fail_times: int = 0  # the next N matching requests answer fail_status
     fail_status: int = 503
     fail_prefix: str = ""
-    block_prefix: str | None = None  # 403 DDoS-Guard page (with __ddg cookies) for matching paths
+    block_prefix: str | None = None  # 403 from DDoS-Guard (its Server header and __ddg cookies) for matching paths
+    challenge_prefix: str | None = None  # DDoS-Guard's 200 JS-challenge page: only its title and script tell
     captcha_prefix: str | None = None  # a Cloudflare Turnstile page for matching paths
     truncate_media: bool = False  # media responses announce the full length, send half, close
     dead_hosters: list[str] = field(default_factory=list)  # hoster names whose embed pages say "file not found"
@@ -389,8 +390,9 @@ class _Handler(BaseHTTPRequestHandler):
                 scenarios = self.site.scenarios
                 blocked = scenarios.block_prefix is not None and path.startswith(scenarios.block_prefix)
                 captcha = scenarios.captcha_prefix is not None and path.startswith(scenarios.captcha_prefix)
+                challenge = scenarios.challenge_prefix is not None and path.startswith(scenarios.challenge_prefix)
                 failing = scenarios.fail_times > 0 and path.startswith(scenarios.fail_prefix)
-                if failing and not (blocked or captcha):
+                if failing and not (blocked or captcha or challenge):
                     scenarios.fail_times -= 1
                 fail_status = scenarios.fail_status
             if blocked:
@@ -403,6 +405,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if captcha:
                 self.send(200, render("captcha.html"))
+                return
+            if challenge:
+                self.send(200, render("ddos_guard_challenge.html"))
                 return
             if failing:
                 self.send(fail_status, f"<h1>{fail_status} Service Unavailable</h1>", headers={"Retry-After": "0"})
