@@ -168,8 +168,10 @@ def test_standalone_server_prints_its_base_url():
         first_line = process.stdout.readline().strip()
         assert first_line == f"http://127.0.0.1:{port}"
         env_line = process.stdout.readline().strip()
-        assert env_line == f"ANIWORLD_ANIWORLD_URL=http://127.0.0.1:{port}/aw"
-        assert httpx.get(f"{first_line}/aw/anime/stream/moonlit-blade").status_code == 200
+        assert env_line == f"ANIWORLD_ANIWORLD_URL=http://127.0.0.1:{port + 1}"  # each site on its own port
+        aniworld = env_line.split("=", 1)[1]
+        assert httpx.get(f"{aniworld}/anime/stream/moonlit-blade").status_code == 200
+        assert httpx.get(f"{first_line}/aw/anime/stream/moonlit-blade").status_code == 404  # no path prefix
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -1,6 +1,13 @@
-"""The fake catalog site: aniworld.to under ``/aw``, s.to under ``/sto``, hosters under ``/hoster/<name>``.
+"""The fake catalog site: aniworld.to, s.to and the hosters, each on its own port as on the internet.
 
-One threaded HTTP/1.1 server serves the catalog pages (from the templates in
+The catalog sites are served at the root of their own listener (links such as
+``/redirect/1001`` are relative to the host, never to a path prefix); the hosters,
+media and ``/_control/`` share the main listener (:attr:`FakeCatalogSite.base_url`).
+Statistics and scenario prefixes name the listener: a request for
+``/anime/stream/x`` on the aniworld.to listener counts as ``/aw/anime/stream/x``,
+on the s.to listener as ``/sto/…``; hoster paths stay as they are (``/hoster/voe/…``).
+
+Threaded HTTP/1.1 servers serve the catalog pages (from the templates in
 ``pages/``), the search endpoints, covers, ``/redirect/<id>`` (aniworld) and
 ``/r?t=<token>`` (s.to) redirects, hoster embed pages with the real
 obfuscations, the hosters' side endpoints (Doodstream ``/pass_md5``, Filemoon
@@ -55,7 +62,7 @@ from tests.fakesite.catalog import (
 from tests.fakesite.media import HEIGHT, MediaFiles, cover_png, ensure_media
 
 PAGES_DIR = Path(__file__).parent / "pages"
-SITE_PREFIX = {Site.ANIWORLD: "/aw", Site.STO: "/sto"}
+SITE_PREFIX = {Site.ANIWORLD: "/aw", Site.STO: "/sto"}  # how statistics and scenarios name each site's listener
 SERIES_ROOT = {Site.ANIWORLD: "/anime/stream", Site.STO: "/serie/stream"}
 SITE_NAME = {Site.ANIWORLD: "AniWorld", Site.STO: "SerienStream"}
 # Media of these hosters answer 403 without a Referer; these serve HLS (both as their resolvers' samples say).
@@ -162,21 +169,38 @@ class FakeCatalogSite:
         self.lock = threading.RLock()
         self._media_root = media_root
         self._media: MediaFiles | None = None
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.site = self
-        self._thread: threading.Thread | None = None
+        # The main listener (hosters, media, control) on ``port``; each site on the next port (any free one for 0).
+        self._httpd = self._listen(host, port, "")
+        self._site_httpd = {
+            site: self._listen(host, port + offset if port else 0, SITE_PREFIX[site])
+            for offset, site in enumerate((Site.ANIWORLD, Site.STO), start=1)
+        }
+        self._threads: list[threading.Thread] = []
+
+    def _listen(self, host: str, port: int, prefix: str) -> _Server:
+        server = _Server((host, port), _Handler)
+        server.site = self
+        server.prefix = prefix
+        return server
+
+    @property
+    def _servers(self) -> list[_Server]:
+        return [self._httpd, *self._site_httpd.values()]
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> FakeCatalogSite:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-catalog-site", daemon=True)
-        self._thread.start()
+        for server in self._servers:
+            thread = threading.Thread(target=server.serve_forever, name=f"fake-catalog{server.prefix}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def __enter__(self) -> FakeCatalogSite:
         return self.start()
@@ -198,7 +222,8 @@ class FakeCatalogSite:
         return f"http://{self.host}:{self.port}"
 
     def site_url(self, site: Site) -> str:
-        return self.base_url + SITE_PREFIX[Site(site)]
+        host, port = self._site_httpd[Site(site)].server_address[:2]
+        return f"http://{host}:{port}"
 
     @property
     def aniworld_url(self) -> str:
@@ -210,14 +235,20 @@ class FakeCatalogSite:
 
     @property
     def allowed_host(self) -> str:
+        """``host:port`` of the main listener (hosters and media)."""
         return f"{self.host}:{self.port}"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """``host:port`` of every listener."""
+        return [self.allowed_host, *(self.site_url(site).split("//", 1)[1] for site in self._site_httpd)]
 
     def env(self) -> dict[str, str]:
         """Environment that points Aniworld (web and workers) at this site."""
         return {
             "ANIWORLD_ANIWORLD_URL": self.aniworld_url,
             "ANIWORLD_STO_URL": self.sto_url,
-            "ANIWORLD_CATALOG_ALLOWED_HOSTS": self.allowed_host,
+            "ANIWORLD_CATALOG_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
         }
 
     def redirect_url(self, link: FakeLink) -> str:
@@ -295,6 +326,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     site: FakeCatalogSite
+    prefix: str  # "/aw", "/sto", or "" for the main listener
 
 
 Route = tuple[str, re.Pattern[str], Callable[..., None]]
@@ -377,10 +409,15 @@ class _Handler(BaseHTTPRequestHandler):
             del self._request_body  # the handler object serves every request of a keep-alive connection
         self._body()
         parts = urlsplit(self.path)
-        path, query = parts.path, parse_qs(parts.query)
+        query = parse_qs(parts.query)
+        prefix = self.server.prefix
+        path = prefix + parts.path  # the listener-qualified path (see the module docstring)
         try:
-            if path.startswith("/_control/"):
+            if not prefix and path.startswith("/_control/"):
                 self._control(method, path)
+                return
+            if not prefix and path.startswith(tuple(f"{p}/" for p in SITE_PREFIX.values())):
+                self.not_found()  # the sites answer on their own listeners only
                 return
             with self.site.lock:
                 self.site.stats_data.requests[path] += 1
