@@ -222,3 +222,11 @@ def test_both_ddos_guard_variants_are_a_block_not_a_layout_change(fake_catalog, 
     fake_catalog.set_scenario(**{variant: "/aw/"})
     with pytest.raises(SiteBlocking, match=r"aniworld\.to is blocking us"):
         services.fetch_series(Site.ANIWORLD, "moonlit-blade")
+
+
+def test_season_table_entities_and_empty_titles(fake_catalog):
+    html = httpx.get(f"{fake_catalog.aniworld_url}/anime/stream/spirit-and-steel/staffel-1").text
+    assert "&amp;" in html and "&lt;Stahl&gt;" in html and "&#x27;" in html and "<span></span>" in html
+    first, second = services.fetch_episodes(Site.ANIWORLD, "spirit-and-steel", 1)
+    assert (first.title_de, first.title_en) == ('Anfang: "Geist" & <Stahl>', "The Pilot's Beginning")
+    assert (second.title_de, second.title_en) == ("Ende", "")  # an empty English title stays empty

@@ -192,7 +192,12 @@ def build_catalog() -> FakeCatalog:
         fsk=16,
         imdb_id="tt7654321",
         rating=3.9,
-        seasons={1: [b.episode(1, 1, "Anfang", "Beginning", [de_sub, en_sub]), b.episode(1, 2, "Ende", "End", [de])]},
+        seasons={
+            1: [
+                b.episode(1, 1, 'Anfang: "Geist" & <Stahl>', "The Pilot's Beginning", [de_sub, en_sub]),
+                b.episode(1, 2, "Ende", "", [de]),
+            ]
+        },
     )
     hostile = FakeSeries(
         site=Site.ANIWORLD,
