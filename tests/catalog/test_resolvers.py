@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from apps.catalog import resolvers, services
-from apps.catalog.resolvers import doodstream, filemoon, packer, streamtape, voe
+from apps.catalog.resolvers import doodstream, filemoon, gupload, loadx, luluvdo, packer, speedfiles, streamtape, voe
 from apps.catalog.types import HosterError, HosterLink, Language, MediaKind, Site
 from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
 from tests.fakesite import obfuscation
@@ -91,6 +91,64 @@ def test_streamtape_link_assembly():
     script = obfuscation.streamtape_script("//streamtape.com/get_video?id=abc&expires=1&ip=x&token=", "REAL")
     found = streamtape.LINK.search(script)
     assert streamtape.assemble(*found.groups()) == "//streamtape.com/get_video?id=abc&expires=1&ip=x&token=REAL"
+
+
+SPEEDFILES_SAMPLE = (
+    "PT1hbldxZG0ycVpuV3V0eTNHWm4zQ2RtWm1NbjBtSm4weXRuV0Nkblp1Wm5YcUp6M0t0bktEdG0wbU1uS3p0eTNpZG5KemR6MWFa"
+    "bldxdHpacWRuS0RkejFhSm4weVpuM2FabTN5ZG4zQ1puV21aeTNHdG5XeWR6MXEybkpyZHozZVptMHF0eTFxMm5XdUp5M2F0bktE"
+    "dG0xaTJtWnlabjBDdG5XcXR5MHFnbjNDWm4zcU1uNUN0eTJHWm5LRGRvM2F0blpxWm4weTJuNHlKejNLSm5IRHRuMUtabjVDWm4z"
+    "S1ptWkNkbjJDWm5XQ1puM3FNbjNDdG5adXRuMnF0ejNHdG5LRGR6Wm1abjVtWm0zcU1uNUN0b1p1Sm40Q3R5M0NKbkhEdG4yS2Ru"
+    "MnFkelptMm1aQ2R6MUtabjVDWm4zbXRuNEN0b1p1ZG4wdXRvM3VabTJDWm0wdWduM0NabjNxMm0wcUpuMHEybkpyWnkwaWduS0Ra"
+    "eTBtTW5LelpuM3F3bjVDZG1aeWRuMnFKejNlWm0xQ1p5MGkybUpEdG8zcXduSm5aeTJlZ24zdWR6Wm1NbjJxWm4weTJtNHVkbTJ5"
+    "d25LRHRvMmVnbjF1Wm0zcU1uSERkejB5Mm41eXR5MHl0bktuZG8zeVpuV210bjN1Sm4zQ0ptWktKbjV5SnkwQ3RuM0NkbzJlZ24w"
+    "cWR6MktabTFDWnkxR1puSnpabjNhdG5IemRuMkNkbjN1ZG8zcUpuM0NkejFDWm1Kdlp5MnkybTVDZG0yaWduMm1abTN1Sm5JcmRu"
+)
+SPEEDFILES_SAMPLE_URL = (
+    "https://md4.t0006.cache-tqz84v1.speedfiles.net/store_access/d2bb8bb75e7d?token=5ogOcpTFMa6TVtWFsRK6D6S044U5oDeKRWi1"
+    "FDXVSv8&t=1731385663&e=10800&f=d2bb8bb75e7d&sp=1500"
+)
+
+
+def test_speedfiles_chain_on_a_real_sample_and_round_trip():
+    """The payload of a real page (from Funami580/sdl's test) and the fake site's encoder for it, byte for byte."""
+    assert speedfiles.decode_payload(SPEEDFILES_SAMPLE) == SPEEDFILES_SAMPLE_URL
+    assert obfuscation.speedfiles_encode(SPEEDFILES_SAMPLE_URL) == SPEEDFILES_SAMPLE
+    page = (
+        f'var _0x5opu637 = "6a6b6c";var _0x5opu126 = "ZGVjb3kgZGVjb3kgZGVjb3k=";var _0x5opu999 = "{SPEEDFILES_SAMPLE}";'
+    )
+    assert speedfiles.media_url_from_page(page) == SPEEDFILES_SAMPLE_URL  # found under another variable name too
+    with pytest.raises(ValueError, match="does not decode"):
+        speedfiles.decode_payload("ZGVjb3k=")
+
+
+def test_gupload_both_page_forms():
+    config = {"videoUrl": "https://gupload.xyz/data/e/hls/sample/720p.m3u8"}
+    page = (
+        "var _k=(function(){var _p=['G7#k','P!2q','ZxV9','mRwL'];return _p[0]+_p[1]+_p[2]+_p[3];})();"
+        f"var _cfg = _dp('{obfuscation.gupload_config(config, 'G7#kP!2qZxV9mRwL')}');"
+    )
+    assert gupload.configuration_from_page(page) == config
+    with pytest.raises(ValueError, match="does not decode"):
+        gupload.configuration_from_page(page.replace("mRwL", "XXXX"))
+    legacy = f"decodePayload('{obfuscation.gupload_legacy_payload(config)}');"
+    assert gupload.configuration_from_page(legacy) == config
+    assert gupload.configuration_from_page("<p>nothing</p>") is None
+
+
+def test_loadx_player_id_from_packed_script_or_url():
+    packed = obfuscation.pack_js('FirePlayer("abc123", {"autoplay": false}, false);')
+    assert loadx.player_id(f"<script>{packed}</script>", "https://loadx.ws/video/zzz") == "abc123"
+    assert loadx.player_id("<p>no player</p>", "https://loadx.ws/video/9436c43d396c2eb0") == "9436c43d396c2eb0"
+
+
+def test_luluvdo_sources_in_plain_or_packed_setup():
+    setup = 'jwplayer("vplayer").setup({sources: [{file:"https://cdn.example/hls2/master.m3u8?t=1"}]});'
+    assert luluvdo.source_from([setup]) == "https://cdn.example/hls2/master.m3u8?t=1"
+    assert (
+        luluvdo.source_from(packer.find_packed(obfuscation.pack_js(setup)))
+        == "https://cdn.example/hls2/master.m3u8?t=1"
+    )
+    assert luluvdo.source_from(["<p>nothing</p>"]) is None
 
 
 def test_doodstream_media_url_shape():
@@ -191,8 +249,8 @@ def test_dead_hoster_scenario(fake_catalog):
 
 
 def test_unsupported_hoster_is_reported_without_fetching(fake_catalog):
-    link = HosterLink("LoadX", Language.GERMAN_DUB, f"{fake_catalog.aniworld_url}/redirect/1001")
-    with pytest.raises(HosterError, match="LoadX: not supported"):
+    link = HosterLink("Megaupload", Language.GERMAN_DUB, f"{fake_catalog.aniworld_url}/redirect/1001")
+    with pytest.raises(HosterError, match="Megaupload: not supported"):
         services.resolve_media(link)
     assert "/aw/redirect/1001" not in fake_catalog.stats()["requests"]
 

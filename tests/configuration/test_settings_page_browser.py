@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
 from tests.browser.fixtures import screenshot
 from tests.live import OWNER_PASSWORD
 
@@ -52,7 +53,9 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     config = stored()
     assert config["max_concurrent_downloads"] == 4
     assert config["library_path"] == str(library)
-    assert config["hoster_preference"] == ["Vidoza", "VOE", "Vidmoly", "Filemoon", "Streamtape", "Doodstream"]
+    order = list(DEFAULT_HOSTER_PREFERENCE)  # Vidoza, Vidmoly, VOE, …: VOE moved up by one
+    assert order[:3] == ["Vidoza", "Vidmoly", "VOE"]
+    assert config["hoster_preference"] == ["Vidoza", "VOE", "Vidmoly", *order[3:]]
     assert config["speed_limit_bytes"] == 500 * 1024
     assert config["jellyfin_api_key"] == "********"
     assert page.input_value("#f-jellyfin_api_key") == "********"

@@ -29,6 +29,11 @@ HOSTER_PATHS = {
     "Vidmoly": "vidmoly",
     "Filemoon": "filemoon",
     "Streamtape": "streamtape",
+    "SpeedFiles": "speedfiles",
+    "Luluvdo": "luluvdo",
+    "LoadX": "loadx",
+    "Vidara": "vidara",
+    "GUpload": "gupload",
 }
 # aniworld.to language keys and flags
 LANGUAGE_KEY = {

@@ -74,3 +74,23 @@ def streamtape_script(link_without_token: str, token: str) -> str:
         f"document.getElementById('robotlink').innerHTML = '{link_without_token}' + "
         f"('xyz{token}').substring(1).substring(2);"
     )
+
+
+def speedfiles_encode(url: str) -> str:
+    """base64 -> reverse -> swap case -> shift +3 -> hex -> reverse -> base64 -> reverse -> swap case -> base64."""
+    step = base64.b64encode(url.encode("utf-8")).decode("ascii")[::-1].swapcase()
+    step = "".join(chr(ord(char) + 3) for char in step).encode("latin-1").hex()
+    step = base64.b64encode(step[::-1].encode("ascii")).decode("ascii")[::-1].swapcase()
+    return base64.b64encode(step.encode("ascii")).decode("ascii")
+
+
+def gupload_config(obj: dict[str, Any], key: str) -> str:
+    """The ``_dp('…')`` argument: JSON XOR the repeating key, base64, after a ``~``."""
+    plain, secret = json.dumps(obj).encode("utf-8"), key.encode("utf-8")
+    cipher = bytes(byte ^ secret[index % len(secret)] for index, byte in enumerate(plain))
+    return "gx~" + base64.b64encode(cipher).decode("ascii")
+
+
+def gupload_legacy_payload(obj: dict[str, Any]) -> str:
+    """The older ``decodePayload('…')`` argument: base64 of ``<id>|<JSON with escaped slashes>``."""
+    return base64.b64encode(("v1|" + json.dumps(obj).replace("/", "\\/")).encode("utf-8")).decode("ascii")

@@ -25,6 +25,7 @@ Scenarios (:class:`Scenarios`) and statistics are shared by the Python API
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
 import itertools
@@ -261,6 +262,10 @@ class FakeCatalogSite:
         path = HOSTER_PATHS[link.hoster]
         if path in ("vidoza", "vidmoly"):
             return f"{self.base_url}/hoster/{path}/embed-{link.code}.html"
+        if path == "speedfiles":
+            return f"{self.base_url}/hoster/speedfiles/{link.code}"
+        if path == "loadx":
+            return f"{self.base_url}/hoster/loadx/video/{link.code}"
         return f"{self.base_url}/hoster/{path}/e/{link.code}"
 
     def media_url(self, hoster_path: str, code: str, kind: str) -> str:
@@ -810,6 +815,84 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.redirect(self.site.media_url("streamtape", code, "file"))
 
+    def speedfiles_embed(self, *, code: str, **_: Any) -> None:
+        if self._link("speedfiles", code) is None:
+            return
+        payload = obfuscation.speedfiles_encode(self.site.media_url("speedfiles", code, "file"))
+        decoy_b64 = base64.b64encode(f"decoy-{code}".encode()).decode("ascii")
+        page = render(
+            "embed_speedfiles.html", title=code, payload=payload, decoy_hex=code.encode().hex(), decoy_b64=decoy_b64
+        )
+        self.send(200, page)
+
+    def luluvdo_embed(self, *, code: str, **_: Any) -> None:
+        link = self._link("luluvdo", code)
+        if link is None:
+            return
+        setup = (
+            'jwplayer("vplayer").setup({sources: [{file:"' + self.site.media_url("luluvdo", code, "hls") + '"}],'
+            'image:"/hoster/luluvdo/thumb.jpg",width:"100%",height:"100%",stretching:"uniform"});'
+        )
+        if link.variant == "packed":
+            setup = obfuscation.pack_js(setup)
+        self.send(200, render("embed_luluvdo.html", title=code, setup=setup))
+
+    def loadx_embed(self, *, code: str, **_: Any) -> None:
+        link = self._link("loadx", code)
+        if link is None:
+            return
+        player = f'FirePlayer("{code}", {{"videoImage": "/player/poster.jpg", "autoplay": false}}, false);'
+        if link.variant == "packed":
+            player = obfuscation.pack_js(player)
+        headers = {"Set-Cookie": f"fireplayer_player={code}; Path=/"}
+        self.send(200, render("embed_loadx.html", title=code, player=player), headers=headers)
+
+    def loadx_api(self, *, query: dict, **_: Any) -> None:
+        code = (query.get("data") or [""])[0]
+        link = self.site.catalog.link_by_code(code)
+        form = parse_qs(self._body().decode("utf-8", errors="replace"))
+        if self.headers.get("X-Requested-With") != "XMLHttpRequest" or (query.get("do") or [""])[0] != "getVideo":
+            self.send_json(400, {"error": "bad request"})
+        elif link is None or link.hoster != "LoadX" or (form.get("hash") or [""])[0] != code:
+            self.send_json(404, {"error": "video not found"})
+        else:
+            self.send_json(200, {"hls": True, "videoSource": self.site.media_url("loadx", code, "hls")})
+
+    def vidara_embed(self, *, code: str, **_: Any) -> None:
+        if self._link("vidara", code) is not None:
+            self.send(200, render("embed_vidara.html", title=code, code=code))
+
+    def vidara_api(self, **_: Any) -> None:
+        try:
+            request = json.loads(self._body() or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict) or request.get("device") != "web":
+            self.send_json(400, {"error": "filecode and device required"})
+            return
+        link = self.site.catalog.link_by_code(str(request.get("filecode")))
+        if link is None or link.hoster != "Vidara":
+            self.send_json(404, {"error": "file not found"})
+            return
+        self.send_json(200, {"streaming_url": self.site.media_url("vidara", link.code, "hls")})
+
+    def gupload_embed(self, *, code: str, **_: Any) -> None:
+        link = self._link("gupload", code)
+        if link is None:
+            return
+        if link.variant == "legacy":
+            config = {"videoUrl": self.site.media_url("gupload", code, "file"), "videoId": code}
+            script = f"var player = initPlayer(decodePayload('{obfuscation.gupload_legacy_payload(config)}'));"
+        else:
+            parts = ["G7#k", "P!2q", code[-4:], "mRwL"]
+            config = {"videoUrl": self.site.media_url("gupload", code, "hls"), "posterUrl": "/poster.jpg"}
+            script = (
+                "var _k=(function(){var _p=[" + ",".join(f"'{part}'" for part in parts) + "];"
+                "return _p[0]+_p[1]+_p[2]+_p[3];})();"
+                f"var _cfg = _dp('{obfuscation.gupload_config(config, ''.join(parts))}');"
+            )
+        self.send(200, render("embed_gupload.html", title=code, script=script))
+
     # -- media ----------------------------------------------------------------------------
     def _referer_ok(self) -> bool:
         referer = self.headers.get("Referer") or ""
@@ -928,6 +1011,13 @@ def _routes() -> list[Route]:
         ("GET", r"/api/videos/(?P<code>\w+)", h.filemoon_api),
         ("GET", r"/hoster/streamtape/e/(?P<code>\w+)", h.streamtape_embed),
         ("GET", r"/get_video", h.streamtape_get_video),
+        ("GET", r"/hoster/speedfiles/(?P<code>\w+)", h.speedfiles_embed),
+        ("GET", r"/hoster/luluvdo/e/(?P<code>\w+)", h.luluvdo_embed),
+        ("GET", r"/hoster/loadx/video/(?P<code>\w+)", h.loadx_embed),
+        ("POST", r"/player/index\.php", h.loadx_api),
+        ("GET", r"/hoster/vidara/e/(?P<code>\w+)", h.vidara_embed),
+        ("POST", r"/api/stream", h.vidara_api),
+        ("GET", r"/hoster/gupload/e/(?P<code>\w+)", h.gupload_embed),
         ("GET", r"/media/(?P<hoster>\w+)/(?P<code>\w+)/(?:video\.mp4|file-\w*)", h.media_file),
         ("GET", r"/media/(?P<hoster>\w+)/(?P<code>\w+)/hls/index\.m3u8", h.media_playlist),
         ("GET", r"/media/(?P<hoster>\w+)/(?P<code>\w+)/hls/(?P<segment>seg\d+\.ts)", h.media_segment),

@@ -17,7 +17,12 @@ from apps.catalog.http import CatalogHttpClient
 from apps.catalog.resolvers.base import HosterSession, Resolver
 from apps.catalog.resolvers.doodstream import DoodstreamResolver
 from apps.catalog.resolvers.filemoon import FilemoonResolver
+from apps.catalog.resolvers.gupload import GUploadResolver
+from apps.catalog.resolvers.loadx import LoadXResolver
+from apps.catalog.resolvers.luluvdo import LuluvdoResolver
+from apps.catalog.resolvers.speedfiles import SpeedFilesResolver
 from apps.catalog.resolvers.streamtape import StreamtapeResolver
+from apps.catalog.resolvers.vidara import VidaraResolver
 from apps.catalog.resolvers.vidmoly import VidmolyResolver
 from apps.catalog.resolvers.vidoza import VidozaResolver
 from apps.catalog.resolvers.voe import VoeResolver
@@ -31,6 +36,11 @@ RESOLVERS: tuple[Resolver, ...] = (
     VidmolyResolver(),
     FilemoonResolver(),
     StreamtapeResolver(),
+    SpeedFilesResolver(),
+    LuluvdoResolver(),
+    LoadXResolver(),
+    VidaraResolver(),
+    GUploadResolver(),
 )
 
 

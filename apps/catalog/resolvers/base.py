@@ -81,6 +81,7 @@ class HosterSession:
         headers: dict[str, str] | None = None,
         any_public_host: bool = False,
         method: str = "GET",
+        data: object = None,
     ) -> Page:
         """Fetch ``url``; ``any_public_host`` relaxes the domain rule (not the address rule) for known hops."""
 
@@ -92,7 +93,13 @@ class HosterSession:
 
         try:
             page = self.client.fetch(
-                url, bucket=f"hoster:{self.name}", method=method, headers=headers, guard=guard, label=self.name
+                url,
+                bucket=f"hoster:{self.name}",
+                method=method,
+                data=data,
+                headers=headers,
+                guard=guard,
+                label=self.name,
             )
         except SiteBlocking as exc:
             raise self.error(step, f"the hoster shows a block or captcha ({exc})") from exc
