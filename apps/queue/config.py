@@ -13,7 +13,6 @@ import os
 from django.conf import settings
 
 from apps.configuration.selectors import (
-    hoster_preference,
     language_preference,
     library_root,
     max_concurrent_downloads,
@@ -25,7 +24,6 @@ from apps.configuration.selectors import speed_limit as _speed_limit_setting
 __all__ = [
     "control_check_seconds",
     "dispatch_timeout_seconds",
-    "hoster_preference",
     "language_preference",
     "lease_seconds",
     "library_root",
