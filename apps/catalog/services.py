@@ -88,11 +88,6 @@ def _from_site(site: Site, call: Callable[..., T], *args: object) -> T:
         raise
 
 
-def known_block(site: Site) -> SiteBlocking | None:
-    """The site's block while it lasts (nothing is sent to the site until then), or None."""
-    return blocks.known(Site(site))
-
-
 def check_now(site: Site) -> None:
     """Forget the site's known block: the next call sends its request (the owner asked to check now)."""
     blocks.forget(Site(site))
