@@ -19,6 +19,7 @@ from apps.realtime.middleware import PENDING_BYTES
 from apps.realtime.routing import websocket_application
 
 ORIGIN = "http://localhost:8000"
+HOST = "localhost:8000"
 
 
 @dataclass
@@ -58,8 +59,9 @@ def communicator(
     origin: str | None = ORIGIN,
     path: str = "/ws/connect",
     pending_bytes: Callable[[], int] | None = None,
+    host: str = HOST,
 ) -> WebsocketCommunicator:
-    headers = []
+    headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     if session_key is not None:

@@ -89,11 +89,46 @@ async def test_session_cookie_without_origin_is_not_enough(login):
     assert all(f["type"] != "connected" for f in frames)
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost.evil.example"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        "null",
+        "http://localhost.evil.example",
+        "http://localhost:9999",  # another service on the owner's machine
+        "http://localhost",
+        "https://localhost:8000",
+        "http://127.0.0.1:8000",  # another host name than the one the page was served from
+    ],
+)
 async def test_foreign_origin_is_refused_at_handshake(login, origin):
+    """Origin must name the very scheme, host and port the socket was opened on."""
     session = (await login()).session_key
     connected, _ = await communicator(session_key=session, origin=origin).connect()
     assert connected is False
+
+
+async def test_origin_is_compared_with_the_host_the_socket_was_opened_on(login):
+    session = (await login()).session_key
+    comm = await connect_ok(communicator(session_key=session, origin="http://127.0.0.1:9999", host="127.0.0.1:9999"))
+    assert (await next_frame(comm))["type"] == "connected"
+    await comm.disconnect()
+
+
+async def test_host_outside_allowed_hosts_is_refused_even_when_origin_matches(login):
+    session = (await login()).session_key
+    comm = communicator(session_key=session, origin="http://evil.example:8000", host="evil.example:8000")
+    connected, _ = await comm.connect()
+    assert connected is False
+
+
+async def test_trusted_origin_of_a_reverse_proxy_is_accepted(login, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://nas.example"]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "nas.example"]
+    session = (await login()).session_key
+    comm = await connect_ok(communicator(session_key=session, origin="https://nas.example", host="nas.example"))
+    assert (await next_frame(comm))["type"] == "connected"
+    await comm.disconnect()
 
 
 async def test_logged_out_session_is_closed_on_next_action(login):
