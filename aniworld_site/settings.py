@@ -42,6 +42,16 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"
 SESSION_TIMEOUT_HOURS = env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1, maximum=24 * 365)
 HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 1024**3)
 
+# --- input limits (aniworld_site.limits, aniworld_site.webserver) ----------------
+# Request bodies above this are refused with 413 by the web server before they are read,
+# authenticated or parsed; Django's own form limit says the same.
+MAX_REQUEST_BODY_BYTES = env_int("ANIWORLD_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# WebSocket messages above this are refused by the server (close 1009) before they are buffered;
+# the consumer's own, smaller limit answers with an error frame.
+REALTIME_MAX_MESSAGE_BYTES = 64 * 1024
+REALTIME_MAX_CONNECTIONS_PER_ADDRESS = env_int("ANIWORLD_WS_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
+
 # Where series folders go until the owner picks a library path (apps.configuration).
 DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()
 
