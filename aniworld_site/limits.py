@@ -1,6 +1,6 @@
-"""Request-body limit in front of Django: oversized bodies get a 413 before anything reads them.
+"""Input limits: request bodies (413 before anything reads them), database ids and JSON depth (400).
 
-Under daphne the web server (:mod:`aniworld_site.webserver`) already refuses them while
+Body limit: under daphne the web server (:mod:`aniworld_site.webserver`) already refuses them while
 reading; this ASGI middleware holds the same line for any other ASGI server and counts
 the bytes of bodies sent without ``Content-Length``.
 """
@@ -12,6 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
 from aniworld_site.errors import error_body
 
@@ -98,3 +102,56 @@ class RequestBodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+# --- ids ---------------------------------------------------------------------------------
+# Database ids are signed 64-bit integers; a bigger number can name nothing, and handing it
+# to the database is an error (SQLite: OverflowError), so it is refused as a bad request.
+MAX_DATABASE_ID = 2**63 - 1
+
+
+def database_id_field(**kwargs: Any) -> serializers.IntegerField:
+    """A serializer field for a database id: 1 … 2**63-1 (the schema says so too)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID, **kwargs)
+
+
+class PathIdsInRangeMiddleware:
+    """Refuse (400) a URL whose integer path parameter is beyond any database id.
+
+    Django's ``int`` converter takes any number of digits; this keeps such numbers away
+    from every view at once (API and pages alike) instead of each view checking.
+    """
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict):
+        too_big = {
+            name: value
+            for name, value in view_kwargs.items()
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_DATABASE_ID
+        }
+        if not too_big:
+            return None
+        message = f"Ids are whole numbers up to {MAX_DATABASE_ID}."
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body("invalid", message, {name: [message] for name in too_big}), status=400)
+        return HttpResponseBadRequest(message)
+
+
+# --- JSON nesting ----------------------------------------------------------------------------
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, except that JSON nested deeper than Python's parser can follow is a 400.
+
+    ``json.loads`` raises RecursionError (not ValueError) for ``[[[[…`` thousands deep, which DRF
+    would let through as a 500.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.SetupAndLoginRequiredMiddleware",
+    "aniworld_site.limits.PathIdsInRangeMiddleware",
 ]
 
 ROOT_URLCONF = "aniworld_site.urls"
@@ -210,8 +211,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["aniworld_site.limits.BoundedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "aniworld_site.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "aniworld_site.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -233,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every integer in a path is a database id.
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     # One schema name per choice set that several apps share.
     "ENUM_NAME_OVERRIDES": {
         "SiteEnum": "apps.catalog.types.SITE_CHOICES",

@@ -214,6 +214,7 @@ async def test_events_reach_only_their_rooms_and_once_per_socket(login):
         ('{"action": "join"}', "unknown_room"),
         ('{"action": "auth", "token": "x"}', "already_authenticated"),
         ("x" * 10000, "frame_too_large"),
+        pytest.param("[" * 8000, "bad_json", id="nested-deeper-than-the-parser-follows"),
     ],
 )
 async def test_malformed_frames_get_an_error_and_the_socket_survives(login, sent, code):
