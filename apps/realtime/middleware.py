@@ -1,8 +1,10 @@
-"""ASGI middleware in front of the realtime consumer: origin check and a send-buffer probe."""
+"""ASGI middleware in front of the realtime consumer: origin check, sockets per address, send-buffer probe."""
 
 from __future__ import annotations
 
 import functools
+import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +12,10 @@ from urllib.parse import urlsplit
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+
+from apps.accounts.services import client_address
+
+logger = logging.getLogger("aniworld.realtime")
 
 ORIGIN_MISSING = "aniworld.origin_missing"
 PENDING_BYTES = "aniworld.pending_bytes"
@@ -78,6 +84,34 @@ class BrowserOriginValidator:
             return False
         trusted = {_parsed_origin(entry) for entry in settings.CSRF_TRUSTED_ORIGINS}
         return origin == own or origin in trusted
+
+
+class ConnectionsPerAddressLimit:
+    """Refuse (HTTP 403) a handshake from an address that already holds too many sockets here.
+
+    At most ``settings.REALTIME_MAX_CONNECTIONS_PER_ADDRESS`` open sockets per client address
+    (``X-Forwarded-For`` believed only from TRUSTED_PROXIES, as for HTTP) in this web process,
+    counted before authentication, so one client cannot hold all of a process's sockets.
+    """
+
+    def __init__(self, application: Callable) -> None:
+        self.application = application
+        self.open_by_address: Counter[str] = Counter()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> Any:
+        headers = dict(scope.get("headers", []))
+        remote = (scope.get("client") or ("", 0))[0] or ""
+        address = client_address(remote, headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+        if self.open_by_address[address] >= settings.REALTIME_MAX_CONNECTIONS_PER_ADDRESS:
+            logger.warning("realtime: refusing a socket from %s: too many open from that address", address)
+            return await WebsocketDenier()(scope, receive, send)
+        self.open_by_address[address] += 1
+        try:
+            return await self.application(scope, receive, send)
+        finally:
+            self.open_by_address[address] -= 1
+            if not self.open_by_address[address]:
+                del self.open_by_address[address]
 
 
 def _buffered_bytes(transport: Any) -> int:

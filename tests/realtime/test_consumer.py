@@ -131,6 +131,21 @@ async def test_trusted_origin_of_a_reverse_proxy_is_accepted(login, settings):
     await comm.disconnect()
 
 
+async def test_sockets_per_client_address_are_limited_before_authentication(settings):
+    settings.REALTIME_MAX_CONNECTIONS_PER_ADDRESS = 2
+    settings.REALTIME_AUTH_TIMEOUT_SECONDS = 30
+    first, second = communicator(client="10.0.0.7"), communicator(client="10.0.0.7")
+    await connect_ok(first)
+    await connect_ok(second)
+    connected, _ = await communicator(client="10.0.0.7").connect()
+    assert connected is False  # a third socket from the same address, still unauthenticated ones
+    other = await connect_ok(communicator(client="10.0.0.8"))  # another address is not affected
+    await first.disconnect()
+    again = await connect_ok(communicator(client="10.0.0.7"))  # a closed socket frees its place
+    for comm in (second, other, again):
+        await comm.disconnect()
+
+
 async def test_logged_out_session_is_closed_on_next_action(login):
     session = (await login()).session_key
     comm = await connect_ok(communicator(session_key=session))
