@@ -20,6 +20,7 @@ from aniworld_site.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     load_or_create_secret_key,
 )
 
@@ -203,6 +204,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 AUTH_THROTTLE_RATE = os.environ.get("AUTH_THROTTLE_RATE", "5/min")
 LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Searches, series adds and refreshes per user: each sends requests to the catalog sites.
+CATALOG_USER_RATE = env_rate("ANIWORLD_CATALOG_USER_RATE", "30/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

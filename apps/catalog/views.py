@@ -10,11 +10,14 @@ from rest_framework.views import APIView
 from aniworld_site.errors import ServiceUnavailable
 from apps.catalog import selectors
 from apps.catalog.serializers import MAX_QUERY_LENGTH, SearchQuerySerializer, SearchResponseSerializer
+from apps.catalog.throttles import CatalogRateThrottle
 from apps.catalog.types import Site
 
 
 class SearchView(APIView):
     """Search aniworld.to and s.to (or one of them) for series."""
+
+    throttle_classes = [CatalogRateThrottle]
 
     @extend_schema(
         parameters=[

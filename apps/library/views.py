@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from aniworld_site.errors import ApiError, Conflict, ServiceUnavailable
 from aniworld_site.schema import ERROR_RESPONSE
 from apps.catalog import services as catalog
+from apps.catalog.throttles import CatalogRateThrottle
 from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, SiteBlocking
 from apps.library import naming, selectors, services
 from apps.library.models import ScanRun, Series, UnmatchedFile
@@ -149,6 +150,8 @@ class SeriesDetailView(APIView):
 class SeriesRefreshView(APIView):
     """Refresh metadata and episode lists from the catalog site now."""
 
+    throttle_classes = [CatalogRateThrottle]
+
     @extend_schema(
         request=None,
         responses={200: RefreshResultSerializer, 404: ERROR_RESPONSE, 502: ERROR_RESPONSE, 503: ERROR_RESPONSE},
@@ -228,6 +231,8 @@ class UnmatchedFilesView(generics.ListAPIView):
 
 class AddSeriesView(APIView):
     """Add a series from a catalog site to the library (wired at ``POST /api/search/add``)."""
+
+    throttle_classes = [CatalogRateThrottle]
 
     @extend_schema(
         request=AddSeriesRequestSerializer,
