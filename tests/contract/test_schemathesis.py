@@ -33,6 +33,7 @@ def owner_token(owner, settings) -> str:
     # Generated wrong passwords must not lock the owner out or throttle the test's own logins.
     settings.AUTH_THROTTLE_RATE = "10000/min"
     settings.LOGIN_LOCKOUT_FAILURES = 10000
+    settings.CATALOG_USER_RATE = "10000/min"
     return log_in()
 
 
