@@ -19,7 +19,8 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 
 from tests.conftest import OWNER_PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)  # a failed query must not poison later requests
+# Committed per request, as in production: a request that fails in the database cannot poison the next.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def log_in() -> str:
