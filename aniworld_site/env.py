@@ -80,6 +80,23 @@ def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Networ
     return networks
 
 
+RATE_PERIODS = frozenset({"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"})
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate as DRF reads it: ``<requests>/<period>``, period one of s, min, hour, day."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    count, _, period = raw.strip().partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; write <requests>/<period> with a period of s, min, hour or day, "
+            "e.g. 30/min."
+        )
+    return raw.strip()
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = os.environ.get(name, default).strip().upper()
     if value not in choices:

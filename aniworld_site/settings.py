@@ -20,6 +20,7 @@ from aniworld_site.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     load_or_create_secret_key,
 )
 
@@ -41,6 +42,16 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 SESSION_TIMEOUT_HOURS = env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1, maximum=24 * 365)
 HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 1024**3)
+
+# --- input limits (aniworld_site.limits, aniworld_site.webserver) ----------------
+# Request bodies above this are refused with 413 by the web server before they are read,
+# authenticated or parsed; Django's own form limit says the same.
+MAX_REQUEST_BODY_BYTES = env_int("ANIWORLD_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# WebSocket messages above this are refused by the server (close 1009) before they are buffered;
+# the consumer's own, smaller limit answers with an error frame.
+REALTIME_MAX_MESSAGE_BYTES = 64 * 1024
+REALTIME_MAX_CONNECTIONS_PER_ADDRESS = env_int("ANIWORLD_WS_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
 
 # Where series folders go until the owner picks a library path (apps.configuration).
 DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()
@@ -77,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.SetupAndLoginRequiredMiddleware",
+    "aniworld_site.limits.PathIdsInRangeMiddleware",
 ]
 
 ROOT_URLCONF = "aniworld_site.urls"
@@ -192,6 +204,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 AUTH_THROTTLE_RATE = os.environ.get("AUTH_THROTTLE_RATE", "5/min")
 LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Searches, series adds and refreshes per user: each sends requests to the catalog sites.
+CATALOG_USER_RATE = env_rate("ANIWORLD_CATALOG_USER_RATE", "30/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -200,8 +214,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["aniworld_site.limits.BoundedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "aniworld_site.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "aniworld_site.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -223,6 +237,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every integer in a path is a database id.
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     # One schema name per choice set that several apps share.
     "ENUM_NAME_OVERRIDES": {
         "SiteEnum": "apps.catalog.types.SITE_CHOICES",

@@ -147,7 +147,11 @@ class Stack:
 
     # --- children -------------------------------------------------------------------
     def web_argv(self, port: int) -> list[str]:
-        return [sys.executable, "-m", "daphne", "-b", self.host, "-p", str(port), "aniworld_site.asgi:application"]
+        # daphne with the input limits daphne has no option for (aniworld_site.webserver)
+        return [
+            sys.executable, "-m", "aniworld_site.webserver",
+            "-b", self.host, "-p", str(port), "aniworld_site.asgi:application",
+        ]  # fmt: skip
 
     def worker_argv(self, index: int) -> list[str]:
         node = f"{os.environ.get('ANIWORLD_NODE_NAME') or socket.gethostname()}-{index}-{os.getpid()}"

@@ -120,6 +120,7 @@ def start_stack(workdir: Path, web_processes: int, layer: str) -> tuple[Stack, d
         "ANIWORLD_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
         "DJANGO_SETTINGS_MODULE": "aniworld_site.settings",
         "LOG_LEVEL": "WARNING",
+        "ANIWORLD_WS_MAX_CONNECTIONS_PER_ADDRESS": "2000",  # every benchmark client comes from 127.0.0.1
     }
     if layer == "pubsub":
         settings_dir = workdir / "settings"

@@ -77,10 +77,15 @@ class IssuedLogin:
 
 def client_ip(request: HttpRequest) -> str:
     """The caller's address; X-Forwarded-For is believed only when it comes from a trusted proxy."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_address(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def client_address(remote: str, forwarded_for: str) -> str:
+    """The client behind a connection from ``remote`` that sent ``X-Forwarded-For: forwarded_for``."""
+    remote = remote or "unknown"
     if not settings.TRUSTED_PROXIES or not _is_trusted_proxy(remote):
         return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    forwarded = [part.strip() for part in forwarded_for.split(",") if part.strip()]
     for hop in reversed(forwarded):
         if not _is_trusted_proxy(hop):
             return hop if _is_ip(hop) else remote

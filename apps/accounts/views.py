@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aniworld_site.schema import ERROR_RESPONSE
 from apps.accounts import services
 from apps.accounts.serializers import AuthStatusSerializer, LoginResponseSerializer, PasswordSerializer
 from apps.accounts.throttles import AuthRateThrottle
@@ -22,7 +23,7 @@ class SetupView(APIView):
     throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth-setup"
 
-    @extend_schema(request=PasswordSerializer, responses={201: AuthStatusSerializer})
+    @extend_schema(request=PasswordSerializer, responses={201: AuthStatusSerializer, 409: ERROR_RESPONSE})
     def post(self, request: Request) -> Response:
         body = PasswordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -41,7 +42,7 @@ class LoginView(APIView):
     throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth-login"
 
-    @extend_schema(request=PasswordSerializer, responses={200: LoginResponseSerializer})
+    @extend_schema(request=PasswordSerializer, responses={200: LoginResponseSerializer, 401: ERROR_RESPONSE})
     def post(self, request: Request) -> Response:
         body = PasswordSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -9,16 +9,24 @@ from rest_framework.views import APIView
 
 from aniworld_site.errors import ServiceUnavailable
 from apps.catalog import selectors
-from apps.catalog.serializers import SearchQuerySerializer, SearchResponseSerializer
+from apps.catalog.serializers import MAX_QUERY_LENGTH, SearchQuerySerializer, SearchResponseSerializer
+from apps.catalog.throttles import CatalogRateThrottle
 from apps.catalog.types import Site
 
 
 class SearchView(APIView):
     """Search aniworld.to and s.to (or one of them) for series."""
 
+    throttle_classes = [CatalogRateThrottle]
+
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, required=True, description="Search text, 1-100 characters."),
+            OpenApiParameter(
+                "q",
+                {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"},
+                required=True,
+                description="Search text, 1-100 characters (not only spaces).",
+            ),
             OpenApiParameter("site", str, required=False, enum=[s.value for s in Site], description="One site only."),
             OpenApiParameter(
                 "check_now",

@@ -19,24 +19,36 @@ class SiteUrlsSerializer(serializers.Serializer):
 
 
 class SiteRatesSerializer(serializers.Serializer):
-    aniworld = serializers.FloatField(required=False, min_value=0.01, help_text="Requests per second.")
-    sto = serializers.FloatField(required=False, min_value=0.01, help_text="Requests per second.")
+    aniworld = serializers.FloatField(
+        required=False, min_value=0.01, max_value=defaults.MAX_REQUEST_RATE, help_text="Requests per second."
+    )
+    sto = serializers.FloatField(
+        required=False, min_value=0.01, max_value=defaults.MAX_REQUEST_RATE, help_text="Requests per second."
+    )
 
 
 class ConfigUpdateSerializer(serializers.Serializer):
     """Any subset of the settings; fields left out stay as they are."""
 
-    library_path = serializers.CharField(required=False, help_text="Absolute path of the library folder.")
+    library_path = serializers.RegexField(
+        r"^\s*/", required=False, max_length=1024, help_text="Absolute path of the library folder."
+    )
     max_concurrent_downloads = serializers.IntegerField(required=False, min_value=1, max_value=20)
     max_retries = serializers.IntegerField(required=False, min_value=0, max_value=10)
     retry_backoff_seconds = serializers.IntegerField(
-        required=False, min_value=1, help_text="Wait before the first retry; doubles on each further retry."
+        required=False,
+        min_value=1,
+        max_value=defaults.MAX_RETRY_BACKOFF_SECONDS,
+        help_text="Wait before the first retry; doubles on each further retry.",
     )
     language_preference = serializers.ListField(
-        child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), required=False, help_text="Most wanted first."
+        child=serializers.ChoiceField(choices=LANGUAGE_CHOICES),
+        required=False,
+        min_length=1,
+        help_text="Most wanted first.",
     )
     hoster_preference = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(defaults.known_hosters())), required=False
+        child=serializers.ChoiceField(choices=list(defaults.known_hosters())), required=False, min_length=1
     )
     naming_template = serializers.CharField(
         required=False,
@@ -44,27 +56,43 @@ class ConfigUpdateSerializer(serializers.Serializer):
     )
     provider_urls = SiteUrlsSerializer(required=False)
     request_rates = SiteRatesSerializer(required=False)
-    check_new_episodes_hours = serializers.IntegerField(required=False, min_value=0, help_text="0 = never.")
+    check_new_episodes_hours = serializers.IntegerField(
+        required=False, min_value=0, max_value=defaults.MAX_CHECK_NEW_EPISODES_HOURS, help_text="0 = never."
+    )
     auto_queue_new_episodes = serializers.BooleanField(required=False)
     nightly_rescan_enabled = serializers.BooleanField(required=False)
-    nightly_rescan_time = serializers.CharField(required=False, help_text="HH:MM, server time zone.")
-    history_retention_days = serializers.IntegerField(required=False, min_value=0, help_text="0 = keep forever.")
-    speed_limit_bytes = serializers.IntegerField(required=False, min_value=0, help_text="Bytes/s; 0 = unlimited.")
+    nightly_rescan_time = serializers.RegexField(
+        r"^\s*([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-9]{2})?\s*$", required=False, help_text="HH:MM, server time zone."
+    )
+    history_retention_days = serializers.IntegerField(
+        required=False, min_value=0, max_value=defaults.MAX_HISTORY_RETENTION_DAYS, help_text="0 = keep forever."
+    )
+    speed_limit_bytes = serializers.IntegerField(
+        required=False, min_value=0, max_value=10**12, help_text="Bytes/s; 0 = unlimited."
+    )
     notification_urls = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Apprise URLs; shown masked."
+        child=serializers.CharField(), required=False, max_length=20, help_text="Apprise URLs; shown masked."
     )
     notification_events = serializers.ListField(
         child=serializers.ChoiceField(choices=list(defaults.NOTIFICATION_EVENTS)), required=False
     )
     jellyfin_url = serializers.CharField(required=False, allow_blank=True, help_text="Jellyfin or Emby base URL.")
     jellyfin_api_key = serializers.CharField(
-        required=False, allow_blank=True, help_text=f"Shown as {defaults.SECRET_MASK}; send that back to keep it."
+        required=False,
+        allow_blank=True,
+        max_length=256,
+        help_text=f"Shown as {defaults.SECRET_MASK}; send that back to keep it.",
     )
     plex_url = serializers.CharField(required=False, allow_blank=True)
     plex_token = serializers.CharField(
-        required=False, allow_blank=True, help_text=f"Shown as {defaults.SECRET_MASK}; send that back to keep it."
+        required=False,
+        allow_blank=True,
+        max_length=256,
+        help_text=f"Shown as {defaults.SECRET_MASK}; send that back to keep it.",
     )
-    plex_section_id = serializers.CharField(required=False, allow_blank=True, help_text="Empty = all sections.")
+    plex_section_id = serializers.RegexField(
+        r"^[0-9]{0,32}$", required=False, allow_blank=True, help_text="Empty = all sections."
+    )
 
 
 class ConfigSerializer(ConfigUpdateSerializer):
@@ -86,8 +114,12 @@ class ValidationReportSerializer(serializers.Serializer):
 
 
 class SetupSerializer(serializers.Serializer):
-    library_path = serializers.CharField(help_text="Absolute path; created when missing.")
-    language_preference = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGE_CHOICES))
+    library_path = serializers.RegexField(r"^\s*/", max_length=1024, help_text="Absolute path; created when missing.")
+    language_preference = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), min_length=1)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 
 class SettingsChangeSerializer(serializers.Serializer):

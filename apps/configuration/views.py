@@ -21,6 +21,7 @@ from apps.configuration.models import SettingsChange
 from apps.configuration.serializers import (
     ConfigSerializer,
     ConfigUpdateSerializer,
+    HistoryQuerySerializer,
     SettingsChangeSerializer,
     SetupSerializer,
     ValidationReportSerializer,
@@ -72,14 +73,19 @@ class ConfigHistoryView(APIView):
     """The latest changes to the settings, newest first (secrets masked)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="How many changes (1-500, default 100).")],
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 500},
+                description="How many changes (default 100).",
+            )
+        ],
         responses={200: SettingsChangeSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        try:
-            limit = min(500, max(1, int(request.query_params.get("limit", 100))))
-        except ValueError:
-            limit = 100
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
         changes = SettingsChange.objects.all()[:limit]
         return Response(SettingsChangeSerializer(changes, many=True).data)
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from aniworld_site.limits import database_id_field
 from apps.catalog.types import LANGUAGE_CHOICES, SITE_CHOICES
 from apps.library import selectors
 from apps.library.models import Episode, ScanRun, Series, UnmatchedFile
@@ -165,9 +166,7 @@ class SeriesUpdateSerializer(serializers.ModelSerializer):
 
 
 class DownloadRequestSerializer(serializers.Serializer):
-    episode_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=5000
-    )
+    episode_ids = serializers.ListField(child=database_id_field(), required=False, allow_empty=False, max_length=5000)
     all_missing = serializers.BooleanField(required=False, default=False)
     priority = serializers.ChoiceField(choices=PRIORITY_NAMES, required=False, default="normal")
 
@@ -185,13 +184,13 @@ class DownloadResultSerializer(serializers.Serializer):
 
 class AddSeriesRequestSerializer(serializers.Serializer):
     site = serializers.ChoiceField(choices=SITE_CHOICES, required=False)
-    slug = serializers.CharField(required=False, max_length=200)
+    slug = serializers.RegexField(
+        SLUG_PATTERN,
+        required=False,
+        max_length=200,
+        error_messages={"invalid": "A slug has only letters, digits and '-' (as in the site's URL)."},
+    )
     url = serializers.CharField(required=False, max_length=1000)
-
-    def validate_slug(self, value: str) -> str:
-        if not SLUG_PATTERN.match(value):
-            raise serializers.ValidationError("A slug has only letters, digits and '-' (as in the site's URL).")
-        return value
 
     def validate(self, attrs: dict) -> dict:
         by_slug = "site" in attrs and "slug" in attrs

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aniworld_site.errors import ApiError, Conflict, ServiceUnavailable
+from aniworld_site.schema import ERROR_RESPONSE
 from apps.catalog import services as catalog
+from apps.catalog.throttles import CatalogRateThrottle
 from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, SiteBlocking
 from apps.library import naming, selectors, services
 from apps.library.models import ScanRun, Series, UnmatchedFile
@@ -30,13 +33,33 @@ from apps.library.serializers import (
     UnmatchedFileSerializer,
 )
 
-ERROR_RESPONSE = OpenApiResponse(description='{"error": {"code", "message", "details"}}')
-
 
 class LibraryPagination(PageNumberPagination):
+    """Page numbers from 1; a ``page_size`` that is not 1-500 is a 400, not silently the default."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            message = f"page_size must be a number from 1 to {self.max_page_size}."
+            raise ValidationError({self.page_size_query_param: [message]})
+        return size
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {"page": {"minimum": 1}, "page_size": {"minimum": 1, "maximum": self.max_page_size}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
 
 def catalog_api_error(exc: Exception, *, not_found_status: int = status.HTTP_502_BAD_GATEWAY) -> ApiError:
@@ -139,6 +162,8 @@ CHECK_NOW = OpenApiParameter(
 class SeriesRefreshView(APIView):
     """Refresh metadata and episode lists from the catalog site now."""
 
+    throttle_classes = [CatalogRateThrottle]
+
     @extend_schema(
         request=None,
         parameters=[CHECK_NOW],
@@ -221,6 +246,8 @@ class UnmatchedFilesView(generics.ListAPIView):
 
 class AddSeriesView(APIView):
     """Add a series from a catalog site to the library (wired at ``POST /api/search/add``)."""
+
+    throttle_classes = [CatalogRateThrottle]
 
     @extend_schema(
         request=AddSeriesRequestSerializer,

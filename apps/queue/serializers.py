@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from aniworld_site.limits import MAX_DATABASE_ID, database_id_field
 from apps.catalog.types import LANGUAGE_CHOICES
 from apps.queue.models import ItemState, QueueState
 
@@ -13,7 +14,7 @@ MAX_IDS = 10_000
 
 class AddRequest(serializers.Serializer):
     episode_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_IDS, help_text="Library episode ids."
+        child=database_id_field(), min_length=1, max_length=MAX_IDS, help_text="Library episode ids."
     )
     priority = serializers.ChoiceField(choices=PRIORITY_NAMES, default="normal")
     language = serializers.ChoiceField(
@@ -22,12 +23,12 @@ class AddRequest(serializers.Serializer):
 
 
 class IdsRequest(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_IDS)
+    ids = serializers.ListField(child=database_id_field(), min_length=1, max_length=MAX_IDS)
 
 
 class RetryRequest(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=database_id_field(),
         required=False,
         max_length=MAX_IDS,
         help_text="Items to retry; omit to retry every failed item.",
@@ -35,9 +36,11 @@ class RetryRequest(serializers.Serializer):
 
 
 class ReorderRequest(serializers.Serializer):
-    item_id = serializers.IntegerField(min_value=1)
+    item_id = database_id_field()
     new_position = serializers.IntegerField(
-        min_value=0, help_text="0-based position among the pending items of the same priority."
+        min_value=0,
+        max_value=MAX_DATABASE_ID,
+        help_text="0-based position among the pending items of the same priority.",
     )
 
 

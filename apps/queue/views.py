@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aniworld_site.schema import ERROR_RESPONSE
 from apps.queue import selectors, services
 from apps.queue import serializers as s
 from apps.queue.errors import InvalidQueueRequest
@@ -27,7 +28,11 @@ class StatusView(APIView):
     @extend_schema(
         tags=TAG,
         summary="The queue: active, pending, completed and failed items, plus stats",
-        parameters=[OpenApiParameter("limit", int, description="Items per list (default 200, max 1000).")],
+        parameters=[
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 1000}, description="Items per list (default 200)."
+            )
+        ],
         responses=s.StatusResponse,
     )
     def get(self, request: Request) -> Response:
@@ -51,7 +56,7 @@ class AddView(APIView):
         tags=TAG,
         summary="Queue episodes (duplicates and episodes already present are reported, not added)",
         request=s.AddRequest,
-        responses={201: s.AddResponse, 200: s.AddResponse},
+        responses={201: s.AddResponse, 200: s.AddResponse, 404: ERROR_RESPONSE},
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.AddRequest, request.data)
@@ -69,7 +74,7 @@ class ItemView(APIView):
         operation_id="api_queue_item_destroy",
         summary="Remove an item (an active download is cancelled)",
         request=None,
-        responses=s.RemoveResponse,
+        responses={200: s.RemoveResponse},
     )
     def delete(self, request: Request, pk: int) -> Response:
         return Response(services.remove_items([pk]))
@@ -80,7 +85,7 @@ class BatchRemoveView(APIView):
         tags=TAG,
         summary="Remove several items (active downloads are cancelled)",
         request=s.IdsRequest,
-        responses=s.RemoveResponse,
+        responses={200: s.RemoveResponse, 404: ERROR_RESPONSE},
     )
     def delete(self, request: Request) -> Response:
         return Response(services.remove_items(_valid(s.IdsRequest, request.data)["ids"]))
@@ -107,7 +112,7 @@ class ReorderView(APIView):
         tags=TAG,
         summary="Move a pending item to a new position among the pending items of its priority",
         request=s.ReorderRequest,
-        responses=s.ReorderResponse,
+        responses={200: s.ReorderResponse, 404: ERROR_RESPONSE},
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.ReorderRequest, request.data)
@@ -116,7 +121,9 @@ class ReorderView(APIView):
 
 
 class ClearCompletedView(APIView):
-    @extend_schema(tags=TAG, summary="Delete the completed items from the history", responses=s.ClearResponse)
+    @extend_schema(
+        tags=TAG, summary="Delete the completed items from the history", request=None, responses={200: s.ClearResponse}
+    )
     def delete(self, request: Request) -> Response:
         return Response({"deleted": services.clear_completed()})
 
@@ -126,7 +133,7 @@ class RetryView(APIView):
         tags=TAG,
         summary="Retry failed items (the given ids, or every failed item)",
         request=s.RetryRequest,
-        responses=s.RetryResponse,
+        responses={200: s.RetryResponse, 404: ERROR_RESPONSE},
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.RetryRequest, request.data)
@@ -134,7 +141,12 @@ class RetryView(APIView):
 
 
 class PriorityView(APIView):
-    @extend_schema(tags=TAG, summary="Change an item's priority", request=s.PriorityRequest, responses=s.ItemResponse)
+    @extend_schema(
+        tags=TAG,
+        summary="Change an item's priority",
+        request=s.PriorityRequest,
+        responses={200: s.ItemResponse, 409: ERROR_RESPONSE},
+    )
     def post(self, request: Request, pk: int) -> Response:
         item = services.set_priority(pk, _valid(s.PriorityRequest, request.data)["priority"])
         return Response(selectors.item_data(item))
@@ -146,7 +158,7 @@ class HoldView(APIView):
         operation_id="api_queue_item_hold",
         summary="Hold a pending item (it is skipped until resumed)",
         request=None,
-        responses=s.ItemResponse,
+        responses={200: s.ItemResponse, 409: ERROR_RESPONSE},
     )
     def post(self, request: Request, pk: int) -> Response:
         return Response(selectors.item_data(services.hold_item(pk)))
@@ -158,7 +170,7 @@ class ReleaseView(APIView):
         operation_id="api_queue_item_release",
         summary="Release a held item back to pending",
         request=None,
-        responses=s.ItemResponse,
+        responses={200: s.ItemResponse, 409: ERROR_RESPONSE},
     )
     def post(self, request: Request, pk: int) -> Response:
         return Response(selectors.item_data(services.release_item(pk)))

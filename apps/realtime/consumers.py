@@ -185,7 +185,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return {}, ("frame_too_large", f"Frames are limited to {MAX_INBOUND_FRAME_CHARS} characters.")
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser follows
             return {}, ("bad_json", "The frame is not valid JSON.")
         if not isinstance(message, dict):
             return {}, ("bad_json", 'A frame must be a JSON object like {"action": "ping"}.')

@@ -1,16 +1,25 @@
-"""ASGI middleware in front of the realtime consumer: origin check and a send-buffer probe."""
+"""ASGI middleware in front of the realtime consumer: origin check, sockets per address, send-buffer probe."""
 
 from __future__ import annotations
 
 import functools
+import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from channels.security.websocket import OriginValidator
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from apps.accounts.services import client_address
+
+logger = logging.getLogger("aniworld.realtime")
 
 ORIGIN_MISSING = "aniworld.origin_missing"
 PENDING_BYTES = "aniworld.pending_bytes"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def allowed_hosts() -> list[str]:
@@ -20,22 +29,89 @@ def allowed_hosts() -> list[str]:
     return hosts
 
 
-class BrowserOriginValidator(OriginValidator):
-    """Refuse (HTTP 403) a handshake whose Origin header names a host outside ALLOWED_HOSTS.
+def _origin_tuple(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None for anything unparsable."""
+    try:
+        parsed = urlsplit(f"{scheme}://{netloc}")
+        port = parsed.port
+    except ValueError:
+        return None
+    if not parsed.hostname or scheme not in _DEFAULT_PORTS:
+        return None
+    return scheme, parsed.hostname, port or _DEFAULT_PORTS[scheme]
 
-    Browsers always send Origin on WebSocket handshakes, so that is what stops a foreign
-    page from riding on the owner's cookie. A handshake without Origin comes from a
-    non-browser client: it is let through but marked, and the consumer then ignores any
-    session cookie and accepts only a token sent in the first frame.
+
+def _parsed_origin(origin: str) -> tuple[str, str, int] | None:
+    scheme, separator, netloc = origin.partition("://")
+    if not separator or "/" in netloc:
+        return None
+    return _origin_tuple(scheme.lower(), netloc)
+
+
+class BrowserOriginValidator:
+    """Refuse (HTTP 403) a handshake whose Origin is not the origin the socket was opened on.
+
+    The Origin must equal scheme, host *and* port of the handshake itself (``http`` for
+    ``ws``, ``https`` for ``wss``, the ``Host`` header, which must be in ALLOWED_HOSTS), or
+    be listed in CSRF_TRUSTED_ORIGINS (a reverse proxy's public address) — the same rule
+    Django's CSRF check applies to forms, so another service on the owner's machine
+    (``http://127.0.0.1:9999``) cannot ride on the owner's cookie.
+
+    Browsers always send Origin on WebSocket handshakes. A handshake without Origin comes
+    from a non-browser client: it is let through but marked, and the consumer then ignores
+    any session cookie and accepts only a token sent in the first frame.
     """
 
     def __init__(self, application: Callable) -> None:
-        super().__init__(application, allowed_hosts())
+        self.application = application
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> Any:
-        if not any(name == b"origin" for name, _ in scope.get("headers", [])):
+        headers = dict(scope.get("headers", []))
+        if b"origin" not in headers:
             return await self.application({**scope, ORIGIN_MISSING: True}, receive, send)
-        return await super().__call__(scope, receive, send)
+        if self.origin_allowed(scope, headers):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
+
+    @staticmethod
+    def origin_allowed(scope: dict, headers: dict[bytes, bytes]) -> bool:
+        origin = _parsed_origin(headers[b"origin"].decode("latin-1"))
+        host_header = headers.get(b"host", b"").decode("latin-1")
+        if origin is None or not host_header:
+            return False
+        own = _origin_tuple("https" if scope.get("scheme") == "wss" else "http", host_header)
+        if own is None or not validate_host(split_domain_port(host_header)[0], allowed_hosts()):
+            return False
+        trusted = {_parsed_origin(entry) for entry in settings.CSRF_TRUSTED_ORIGINS}
+        return origin == own or origin in trusted
+
+
+class ConnectionsPerAddressLimit:
+    """Refuse (HTTP 403) a handshake from an address that already holds too many sockets here.
+
+    At most ``settings.REALTIME_MAX_CONNECTIONS_PER_ADDRESS`` open sockets per client address
+    (``X-Forwarded-For`` believed only from TRUSTED_PROXIES, as for HTTP) in this web process,
+    counted before authentication, so one client cannot hold all of a process's sockets.
+    """
+
+    def __init__(self, application: Callable) -> None:
+        self.application = application
+        self.open_by_address: Counter[str] = Counter()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> Any:
+        headers = dict(scope.get("headers", []))
+        remote = (scope.get("client") or ("", 0))[0] or ""
+        address = client_address(remote, headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+        if self.open_by_address[address] >= settings.REALTIME_MAX_CONNECTIONS_PER_ADDRESS:
+            logger.warning("realtime: refusing a socket from %s: too many open from that address", address)
+            return await WebsocketDenier()(scope, receive, send)
+        self.open_by_address[address] += 1
+        try:
+            return await self.application(scope, receive, send)
+        finally:
+            self.open_by_address[address] -= 1
+            if not self.open_by_address[address]:
+                del self.open_by_address[address]
 
 
 def _buffered_bytes(transport: Any) -> int:

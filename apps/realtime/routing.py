@@ -1,4 +1,5 @@
-"""WebSocket routing: ``/ws/connect``, behind the origin check, the session/auth scope and the send-buffer probe."""
+"""WebSocket routing: ``/ws/connect``, behind the per-address limit, the send-buffer probe, the origin check
+and the session/auth scope."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from channels.routing import URLRouter
 from django.urls import path
 
 from apps.realtime.consumers import RealtimeConsumer
-from apps.realtime.middleware import BrowserOriginValidator, SendBufferProbe
+from apps.realtime.middleware import BrowserOriginValidator, ConnectionsPerAddressLimit, SendBufferProbe
 
 websocket_urlpatterns = [
     path("ws/connect", RealtimeConsumer.as_asgi()),
 ]
-websocket_application = SendBufferProbe(BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))))
+websocket_application = ConnectionsPerAddressLimit(
+    SendBufferProbe(BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))))
+)

@@ -144,3 +144,20 @@ def test_admin_login_uses_the_owner_login_page(client, owner):
 def test_owner_session_opens_admin(client, owner, owner_password):
     client.post("/api/auth/login", {"password": owner_password}, content_type="application/json")
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer not.a.token", "Bearer a b", "Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoxfQ."]
+)
+def test_bad_token_401_message_is_a_sentence_not_a_repr(api_client, owner, header):
+    response = api_client.get("/api/auth/status", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    message = response.json()["error"]["message"]
+    assert "ErrorDetail" not in message and "{" not in message, message
+    assert message[0].isupper() and message.endswith("."), message
+
+
+def test_malformed_authorization_header_says_what_is_expected(api_client, owner):
+    response = api_client.get("/api/auth/status", HTTP_AUTHORIZATION="Bearer a b")
+    assert response.status_code == 401
+    assert "Authorization header must be 'Bearer <token>'" in response.json()["error"]["message"]

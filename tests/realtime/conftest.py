@@ -19,6 +19,7 @@ from apps.realtime.middleware import PENDING_BYTES
 from apps.realtime.routing import websocket_application
 
 ORIGIN = "http://localhost:8000"
+HOST = "localhost:8000"
 
 
 @dataclass
@@ -58,17 +59,20 @@ def communicator(
     origin: str | None = ORIGIN,
     path: str = "/ws/connect",
     pending_bytes: Callable[[], int] | None = None,
+    host: str = HOST,
+    client: str = "127.0.0.1",
 ) -> WebsocketCommunicator:
-    headers = []
+    headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     if session_key is not None:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
-    app = websocket_application
+    extra_scope: dict = {"client": [client, 40000]}
     if pending_bytes is not None:
+        extra_scope[PENDING_BYTES] = pending_bytes
 
-        async def app(scope, receive, send):
-            return await websocket_application({**scope, PENDING_BYTES: pending_bytes}, receive, send)
+    async def app(scope, receive, send):
+        return await websocket_application({**scope, **extra_scope}, receive, send)
 
     return WebsocketCommunicator(app, path, headers=headers)
 

@@ -89,11 +89,61 @@ async def test_session_cookie_without_origin_is_not_enough(login):
     assert all(f["type"] != "connected" for f in frames)
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost.evil.example"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        "null",
+        "http://localhost.evil.example",
+        "http://localhost:9999",  # another service on the owner's machine
+        "http://localhost",
+        "https://localhost:8000",
+        "http://127.0.0.1:8000",  # another host name than the one the page was served from
+    ],
+)
 async def test_foreign_origin_is_refused_at_handshake(login, origin):
+    """Origin must name the very scheme, host and port the socket was opened on."""
     session = (await login()).session_key
     connected, _ = await communicator(session_key=session, origin=origin).connect()
     assert connected is False
+
+
+async def test_origin_is_compared_with_the_host_the_socket_was_opened_on(login):
+    session = (await login()).session_key
+    comm = await connect_ok(communicator(session_key=session, origin="http://127.0.0.1:9999", host="127.0.0.1:9999"))
+    assert (await next_frame(comm))["type"] == "connected"
+    await comm.disconnect()
+
+
+async def test_host_outside_allowed_hosts_is_refused_even_when_origin_matches(login):
+    session = (await login()).session_key
+    comm = communicator(session_key=session, origin="http://evil.example:8000", host="evil.example:8000")
+    connected, _ = await comm.connect()
+    assert connected is False
+
+
+async def test_trusted_origin_of_a_reverse_proxy_is_accepted(login, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://nas.example"]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "nas.example"]
+    session = (await login()).session_key
+    comm = await connect_ok(communicator(session_key=session, origin="https://nas.example", host="nas.example"))
+    assert (await next_frame(comm))["type"] == "connected"
+    await comm.disconnect()
+
+
+async def test_sockets_per_client_address_are_limited_before_authentication(settings):
+    settings.REALTIME_MAX_CONNECTIONS_PER_ADDRESS = 2
+    settings.REALTIME_AUTH_TIMEOUT_SECONDS = 30
+    first, second = communicator(client="10.0.0.7"), communicator(client="10.0.0.7")
+    await connect_ok(first)
+    await connect_ok(second)
+    connected, _ = await communicator(client="10.0.0.7").connect()
+    assert connected is False  # a third socket from the same address, still unauthenticated ones
+    other = await connect_ok(communicator(client="10.0.0.8"))  # another address is not affected
+    await first.disconnect()
+    again = await connect_ok(communicator(client="10.0.0.7"))  # a closed socket frees its place
+    for comm in (second, other, again):
+        await comm.disconnect()
 
 
 async def test_logged_out_session_is_closed_on_next_action(login):
@@ -179,6 +229,7 @@ async def test_events_reach_only_their_rooms_and_once_per_socket(login):
         ('{"action": "join"}', "unknown_room"),
         ('{"action": "auth", "token": "x"}', "already_authenticated"),
         ("x" * 10000, "frame_too_large"),
+        pytest.param("[" * 8000, "bad_json", id="nested-deeper-than-the-parser-follows"),
     ],
 )
 async def test_malformed_frames_get_an_error_and_the_socket_survives(login, sent, code):

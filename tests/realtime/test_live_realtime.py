@@ -104,6 +104,11 @@ def test_unauthenticated_foreign_and_malformed(live_stack_factory):
     with pytest.raises(InvalidStatus) as refused:
         raw_connect(live.ws_url(), origin="http://evil.example", additional_headers={"Cookie": f"sessionid={session}"})
     assert refused.value.response.status_code == 403
+    # So is another service on the owner's machine: same host, another port.
+    other_port = origin_of(live).rsplit(":", 1)[0] + ":9999"
+    with pytest.raises(InvalidStatus) as refused:
+        raw_connect(live.ws_url(), origin=other_port, additional_headers={"Cookie": f"sessionid={session}"})
+    assert refused.value.response.status_code == 403
 
     # No credentials: an error frame saying why, then close 4401 after the auth timeout.
     anonymous = LiveClient(live)
