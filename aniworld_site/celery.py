@@ -20,3 +20,4 @@ app.conf.task_default_exchange = "maintenance"
 app.conf.task_default_routing_key = "maintenance"
 
 import apps.realtime.worker_signals  # noqa: E402,F401  (announces workers joining and leaving)
+import workers.node  # noqa: E402,F401  (heartbeats and the clean stop of download workers)

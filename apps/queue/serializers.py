@@ -134,3 +134,36 @@ class SkippedItem(serializers.Serializer):
 class RetryResponse(serializers.Serializer):
     retried = serializers.ListField(child=serializers.IntegerField())
     skipped = SkippedItem(many=True)
+
+
+class WorkerActiveItem(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    task_id = serializers.CharField()
+
+
+class WorkerLibrary(serializers.Serializer):
+    path = serializers.CharField()
+    free_bytes = serializers.IntegerField(required=False, help_text="Free space of the library as this worker sees it.")
+    total_bytes = serializers.IntegerField(required=False)
+    error = serializers.CharField(required=False, help_text="Why the free space could not be read.")
+
+
+class WorkerResponse(serializers.Serializer):
+    name = serializers.CharField(help_text="Celery node name, e.g. aniworld@nas1-1-4242.")
+    node = serializers.CharField(help_text="ANIWORLD_NODE_NAME of its host (else the host name).")
+    version = serializers.CharField()
+    pid = serializers.IntegerField()
+    concurrency = serializers.IntegerField(allow_null=True)
+    active = WorkerActiveItem(many=True, help_text="Downloads it runs now.")
+    library = WorkerLibrary()
+    stopping = serializers.BooleanField(help_text="It is stopping cleanly and hands its downloads back.")
+    started_at = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField(help_text="Its last heartbeat.")
+    age_seconds = serializers.FloatField(allow_null=True, help_text="Seconds since its last heartbeat.")
+    interval_seconds = serializers.FloatField(help_text="How often it writes a heartbeat.")
+
+
+class WorkersResponse(serializers.Serializer):
+    workers = WorkerResponse(many=True)
+    count = serializers.IntegerField()
+    nodes = serializers.ListField(child=serializers.CharField())

@@ -633,6 +633,26 @@ class Signal:
     CONTINUE = "continue"
     CANCEL = "cancel"  # the owner cancelled or removed it: stop and delete the partial
     STOP = "stop"  # the queue stopped or the lease was lost: stop and keep the partial
+    SHUTDOWN = "shutdown"  # its worker stops cleanly: stop, keep the partial, hand the item back
+
+
+def release_for_shutdown(worker_id: str) -> list[int]:
+    """A worker that stops cleanly hands its downloads back: pending at once, partial files kept, no attempt used.
+
+    Called by the worker after the download stopped writing, so the next start (or
+    another node) resumes from the partial file without waiting for the lease. It
+    does not dispatch: the broker may be stopping with this node (the embedded Redis
+    keeps nothing), so the next dispatcher run sends them.
+    """
+    with transaction.atomic():
+        released = _return_active_to_pending(
+            "its worker stopped cleanly; will resume from its partial file",
+            Q(state=ItemState.DOWNLOADING, worker_id=worker_id),
+        )
+        if released:
+            logger.info("worker %s stopping: handed item(s) %s back to the queue", worker_id, released)
+            _announce(released, "worker_shutdown")
+    return released
 
 
 def control_signal(item_id: int, worker_id: str) -> str:

@@ -7,6 +7,7 @@ from apps.queue import views
 urlpatterns = [
     path("/status", views.StatusView.as_view(), name="queue-status"),
     path("/stats", views.StatsView.as_view(), name="queue-stats"),
+    path("/workers", views.WorkersView.as_view(), name="queue-workers"),
     path("/add", views.AddView.as_view(), name="queue-add"),
     path("/start", views.StartView.as_view(), name="queue-start"),
     path("/stop", views.StopView.as_view(), name="queue-stop"),

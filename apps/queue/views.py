@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from redis.exceptions import RedisError
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aniworld_site.errors import ServiceUnavailable
 from aniworld_site.schema import ERROR_RESPONSE
 from apps.queue import selectors, services
 from apps.queue import serializers as s
@@ -43,6 +45,21 @@ class StatusView(APIView):
         if not 1 <= limit <= 1000:
             raise InvalidQueueRequest("limit must be a number from 1 to 1000.", {"limit": limit})
         return Response(selectors.status(limit))
+
+
+class WorkersView(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Live workers, from the heartbeats they write every few seconds (by node)",
+        responses={200: s.WorkersResponse, 503: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            workers = selectors.live_workers()
+        except (RedisError, OSError) as exc:
+            raise ServiceUnavailable(f"Redis is unreachable, so worker heartbeats cannot be read: {exc}") from exc
+        nodes = sorted({worker["node"] for worker in workers})
+        return Response({"workers": workers, "count": len(workers), "nodes": nodes})
 
 
 class StatsView(APIView):

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from typing import Any
 
 import redis
 from django.conf import settings
 
+from aniworld_site.redis_client import shared_redis
 from apps.realtime.layer import channel_layer, run_sync
 from apps.realtime.registry import alive_key, connections_key, processes_key, registry
 
 logger = logging.getLogger("aniworld.realtime")
 
-_clients: dict[tuple[int, str], redis.Redis] = {}
-
 
 class RegistryUnavailable(Exception):
     pass
-
-
-def _redis() -> redis.Redis:
-    key = (os.getpid(), settings.REDIS_URL or "")
-    if key not in _clients:
-        _clients[key] = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=3)
-    return _clients[key]
 
 
 def connection_status() -> dict[str, Any]:
@@ -35,7 +26,7 @@ def connection_status() -> dict[str, Any]:
     if not settings.REDIS_URL:
         records = {"local": [_record_dict(r) for r in registry.connections.values()]}
         return _summarise(records, stale=[])
-    client = _redis()
+    client = shared_redis()
     try:
         process_ids = sorted(p.decode() for p in client.smembers(processes_key()))
         alive_flags = client.mget([alive_key(p) for p in process_ids]) if process_ids else []
@@ -84,7 +75,7 @@ def _summarise(records: dict[str, list[dict]], stale: list[str]) -> dict[str, An
 
 def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = None, announce: bool = True) -> None:
     """Forget a web process (dead, or exiting), including its sockets' Channels group memberships."""
-    client = client or _redis()
+    client = client or shared_redis()
     with client.pipeline(transaction=True) as pipe:
         pipe.delete(connections_key(proc), alive_key(proc))
         pipe.srem(processes_key(), proc)

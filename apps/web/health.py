@@ -1,4 +1,9 @@
-"""Health checks for /health: each dependency answers for itself, with a reason when it fails."""
+"""Health checks for /health: each dependency answers for itself, with a reason when it fails.
+
+The normal check answers in milliseconds: workers are judged by the heartbeats
+they write to Redis every few seconds (:mod:`apps.queue.heartbeats`). The deep
+check (``/health?deep=1``) adds a real Celery ping, which waits for the replies.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db import connection
 
 from aniworld_site.celery import app as celery_app
+from aniworld_site.redis_client import shared_redis
 from apps.configuration.selectors import library_root
+from apps.queue import heartbeats
+from apps.queue.selectors import live_workers
 
 WORKER_PING_TIMEOUT = 1.5
 
@@ -38,9 +45,8 @@ def check_redis() -> Check:
     if not settings.REDIS_URL:
         return Check(False, "REDIS_URL is not set and no embedded Redis is running")
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         started = time.monotonic()
-        client.ping()
+        shared_redis().ping()
         latency_ms = round((time.monotonic() - started) * 1000, 1)
     except Exception as exc:
         return Check(False, f"Redis unreachable: {exc}")
@@ -48,6 +54,23 @@ def check_redis() -> Check:
 
 
 def check_workers(redis_ok: bool) -> Check:
+    """Live workers from their heartbeats (no round trip to the workers themselves)."""
+    if not redis_ok:
+        return Check(False, "cannot reach workers: the broker (Redis) is down", {"count": 0})
+    try:
+        workers = live_workers()
+    except Exception as exc:
+        return Check(False, f"cannot read worker heartbeats: {exc}", {"count": 0})
+    names = [worker["name"] for worker in workers]
+    nodes = sorted({worker["node"] for worker in workers})
+    data = {"count": len(names), "workers": names, "nodes": nodes, "heartbeats": workers}
+    if not workers:
+        return Check(False, f"no Celery worker sent a heartbeat in the last {heartbeats.ttl_seconds()}s", data)
+    return Check(True, f"{len(names)} worker(s) alive on {len(nodes)} node(s)", data)
+
+
+def check_workers_ping(redis_ok: bool) -> Check:
+    """The deep check: a real Celery broadcast ping (takes up to WORKER_PING_TIMEOUT)."""
     if not redis_ok:
         return Check(False, "cannot reach workers: the broker (Redis) is down", {"count": 0})
     try:
@@ -82,7 +105,7 @@ def check_library() -> tuple[Check, Check]:
     return library, disk
 
 
-def run_checks() -> dict[str, Any]:
+def run_checks(*, deep: bool = False) -> dict[str, Any]:
     redis_check = check_redis()
     library, disk = check_library()
     checks = {
@@ -92,6 +115,8 @@ def run_checks() -> dict[str, Any]:
         "library": library,
         "disk": disk,
     }
+    if deep:
+        checks["worker_ping"] = check_workers_ping(redis_check.ok)
     failing = [name for name, check in checks.items() if not check.ok]
     return {
         "status": "ok" if not failing else "unhealthy",

@@ -16,7 +16,9 @@ from apps.web.health import run_checks
 @require_GET
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
-    report = run_checks()
+    """Fast by default (worker heartbeats); ``?deep=1`` from the logged-in owner adds a real Celery ping."""
+    deep = request.GET.get("deep", "").lower() in ("1", "true", "yes") and request.user.is_authenticated
+    report = run_checks(deep=deep)
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 

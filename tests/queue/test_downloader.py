@@ -19,6 +19,7 @@ from apps.library.selectors import EpisodeStatus, assess_episode
 from apps.queue import downloader, services
 from apps.queue.models import DownloadItem, ItemState
 from tests.queue.test_engine import stream_languages
+from workers import node as worker_node
 from workers.engine import incoming_dir
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -225,3 +226,35 @@ def test_the_episode_page_languages_make_a_file_upgradable(worker_env, moonlit, 
     episode = Episode.objects.get(pk=moonlit[2].pk)
     assert episode.languages_available == ["de-sub", "en-sub"]  # as the episode page lists them
     assert assess_episode(episode, ["en-sub", "de-sub"]).status == EpisodeStatus.UPGRADABLE
+
+
+@pytest.fixture
+def shutdown_flag():
+    worker_node.prepare_shutdown_flag()
+    yield
+    worker_node._stop_flag = None
+
+
+def test_a_clean_worker_stop_hands_the_download_back_with_its_partial(
+    worker_env, moonlit, library, set_config, shutdown_flag
+):
+    set_config(hoster_preference=["Vidoza"])
+    worker_env.set_scenario(slow_bytes_per_second=40_000)
+    item_id = queue_one(moonlit[0])
+    thread, outcome = _run_in_thread(item_id)
+    _wait_for_bytes(item_id, library)
+    assert not worker_node.shutdown_requested()
+
+    asked = time.monotonic()
+    worker_node.request_shutdown()  # what Celery's warm shutdown does in the worker's main process
+    thread.join(timeout=10)
+    took = time.monotonic() - asked
+    print(f"download stopped and handed back {took:.2f}s after the stop request")
+    assert outcome == ["released"]
+    assert took < 2.0
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.PENDING
+    assert item.worker_id == "" and item.lease_expires_at is None and item.task_id == ""
+    assert item.attempts == 0 and "stopped cleanly" in item.last_error
+    assert Episode.objects.get(pk=moonlit[0].pk).state == EpisodeState.QUEUED
+    assert (incoming_dir(library) / f"{item_id}.part").stat().st_size > 0

@@ -1,0 +1,112 @@
+"""A worker node: its download worker ids, its clean stop, its heartbeat and what /health and the API make of it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from apps.queue import heartbeats, selectors, services
+from apps.queue.models import DownloadItem, ItemState
+from workers import node
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def test_worker_ids_carry_the_node_name(settings):
+    settings.NODE_NAME = "nas-2"
+    worker_id = node.worker_identity("0123456789abcdef")
+    name, pid, task = worker_id.split(":")
+    assert name == "nas-2" and int(pid) > 0 and task == "0123456789ab"
+
+
+def test_release_for_shutdown_touches_only_that_workers_item(make_episodes, sent):
+    first, second = make_episodes(2)
+    ids = [item["id"] for item in services.enqueue_episodes([first.pk, second.pk])["queued"]]
+    for item_id, worker in zip(ids, ("nas-1:10:aaa", "nas-1:11:bbb"), strict=True):
+        item = DownloadItem.objects.get(pk=item_id)
+        assert services.acquire_lease(item_id, item.task_id, worker)
+
+    assert services.release_for_shutdown("nas-1:10:aaa") == [ids[0]]
+    assert DownloadItem.objects.get(pk=ids[0]).state == ItemState.PENDING
+    assert DownloadItem.objects.get(pk=ids[1]).state == ItemState.DOWNLOADING
+    assert services.release_for_shutdown("nas-1:10:aaa") == []
+
+
+def _record(name: str, node_name: str = "nas-1") -> dict:
+    return {
+        "name": name,
+        "node": node_name,
+        "version": "0.1.0",
+        "pid": 42,
+        "concurrency": 2,
+        "active": [{"item_id": 7, "task_id": "t"}],
+        "library": {"path": "/library", "free_bytes": 1, "total_bytes": 2},
+        "stopping": False,
+        "started_at": timezone.now().isoformat(),
+        "last_seen": timezone.now().isoformat(),
+        "interval_seconds": 5.0,
+    }
+
+
+def test_heartbeats_are_listed_by_node_expire_and_are_forgotten(settings):
+    settings.WORKER_HEARTBEAT_SECONDS = 2
+    heartbeats.publish(_record("aniworld@nas-2-1-9", "nas-2"))
+    heartbeats.publish(_record("aniworld@nas-1-1-9", "nas-1"))
+    workers = selectors.live_workers()
+    assert [worker["node"] for worker in workers] == ["nas-1", "nas-2"]
+    assert workers[0]["active"] == [{"item_id": 7, "task_id": "t"}]
+    assert 0 <= workers[0]["age_seconds"] < 5
+    client = heartbeats.shared_redis()
+    assert 0 < client.ttl(heartbeats.record_key("aniworld@nas-1-1-9")) <= 6  # three beats
+    heartbeats.forget("aniworld@nas-2-1-9")
+    assert [worker["name"] for worker in selectors.live_workers()] == ["aniworld@nas-1-1-9"]
+    client.delete(heartbeats.record_key("aniworld@nas-1-1-9"))  # as if it expired: a dead worker disappears
+    assert selectors.live_workers() == []
+
+
+def test_the_worker_heartbeat_record_names_node_version_and_library_space(settings, library):
+    settings.NODE_NAME = "nas-3"
+    record = node.heartbeat_record("aniworld@nas-3-1-1", "2026-01-01T00:00:00+00:00", 3)
+    assert record["node"] == "nas-3" and record["version"] == settings.VERSION
+    assert record["active"] == [] and record["concurrency"] == 3
+    assert record["library"]["path"] == str(library) and record["library"]["free_bytes"] > 0
+
+
+def test_health_answers_from_heartbeats_in_milliseconds(client, owner):
+    status = client.get("/health")
+    assert status.status_code == 503
+    assert status.json()["checks"]["workers"]["detail"].startswith("no Celery worker sent a heartbeat")
+
+    heartbeats.publish(_record("aniworld@nas-1-1-9"))
+    client.get("/health")  # warm up connections
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        response = client.get("/health")
+        timings.append((time.perf_counter() - started) * 1000)
+    print(f"/health: {min(timings):.1f}-{max(timings):.1f} ms over 5 calls")
+    assert max(timings) < 50
+    workers = response.json()["checks"]["workers"]
+    assert workers["ok"] and workers["data"]["count"] == 1 and workers["data"]["nodes"] == ["nas-1"]
+    assert "worker_ping" not in response.json()["checks"]
+
+
+def test_deep_health_adds_a_real_ping_for_the_owner_only(client, owner, owner_password):
+    heartbeats.publish(_record("aniworld@nas-1-1-9"))
+    assert "worker_ping" not in client.get("/health?deep=1").json()["checks"]
+    client.post("/api/auth/login", {"password": owner_password}, content_type="application/json")
+    checks = client.get("/health?deep=1").json()["checks"]
+    assert checks["worker_ping"]["ok"] is False  # no Celery worker runs in this test: the real ping says so
+
+
+def test_workers_api_lists_the_live_workers_and_is_documented(auth_client, api_client):
+    heartbeats.publish(_record("aniworld@nas-1-1-9"))
+    assert api_client.get("/api/queue/workers").status_code == 401
+    body = auth_client.get("/api/queue/workers").json()
+    assert body["count"] == 1 and body["nodes"] == ["nas-1"]
+    assert body["workers"][0]["library"]["free_bytes"] == 1
+    schema = auth_client.get("/api/schema?format=json").json()
+    assert "/api/queue/workers" in schema["paths"]
+    assert "WorkerResponse" in schema["components"]["schemas"]
