@@ -6,11 +6,12 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run migrate static test format bench demo demo-reset clean
+.PHONY: help venv run migrate static test test-faults format bench demo demo-reset clean
 
 help:
 	@echo "make run    set up everything and start web + worker + beat (+ embedded Redis) on http://127.0.0.1:8000"
 	@echo "make test   run linters and the whole test suite (says what it skipped)"
+	@echo "make test-faults  run only the fault tests (killed processes, clean stops); each prints its timings"
 	@echo "make demo   run against the offline fake catalog site with a demo library"
 	@echo "make bench  run the benchmarks in bench/"
 	@echo "make format apply ruff formatting and fixes"
@@ -38,6 +39,9 @@ test: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m tests.run
+
+test-faults: venv
+	$(PY) -m tests.run --faults
 
 demo: venv
 	$(PY) -m tests.fakesite.demo

@@ -260,10 +260,13 @@ class Stack:
         running = [c for c in children if c.process and c.process.poll() is None]
         for child in running:
             child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
+        asked = time.monotonic()
+        deadline = asked + grace
         for child in running:
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                took = time.monotonic() - asked
+                self._say("stack", f"{child.name} stopped ({describe_exit(child.process.returncode)}) in {took:.1f}s")
             except subprocess.TimeoutExpired:
                 self._say("stack", f"{child.name} did not stop in {grace:.0f}s; killing it")
                 child.process.kill()

@@ -1,7 +1,8 @@
 """`make test`: choose services, then run the suite in two phases and say what was skipped.
 
 Phase 1 runs unit and API tests in parallel (pytest-xdist); phase 2 runs the
-tests that start real processes (daphne, Celery, Redis, Chromium). A phase
+tests that start real processes (daphne, Celery, Redis, Chromium), the fault
+tests among them. ``--faults`` (`make test-faults`) runs only the fault tests. A phase
 that collects nothing (pytest exit 5) is reported, not treated as a failure.
 The last line adds both phases up: ``tests: N passed, N failed, N skipped``.
 """
@@ -20,9 +21,14 @@ from tests.services import choose_services
 
 NO_TESTS_COLLECTED = 5
 PHASES = [
-    ("unit and API tests", ["-m", "not integration and not browser", "-n", "2"]),
-    ("integration and browser tests", ["-m", "integration or browser", "-n", "2", "--dist", "loadfile"]),
+    ("unit and API tests", ["-m", "not integration and not browser and not faults", "-n", "2"]),
+    (
+        "integration, fault and browser tests",
+        ["-m", "integration or browser or faults", "-n", "2", "--dist", "loadfile"],
+    ),
 ]
+# `make test-faults`: only the fault tests, one at a time, their printed timings shown as they run.
+FAULT_PHASES = [("fault tests", ["-m", "faults", "-n", "0", "-s"])]
 
 
 def count_outcomes(junit_xml: Path) -> Counter:
@@ -41,13 +47,17 @@ def count_outcomes(junit_xml: Path) -> Counter:
 
 
 def main(extra: list[str]) -> int:
+    phases = PHASES
+    if "--faults" in extra:
+        extra = [arg for arg in extra if arg != "--faults"]
+        phases = FAULT_PHASES
     print("== Aniworld test run")
     for line in choose_services():
         print(f"   {line}")
     failed = False
     totals: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="aniworld-junit-") as junit_dir:
-        for index, (title, args) in enumerate(PHASES):
+        for index, (title, args) in enumerate(phases):
             print(f"\n== {title}", flush=True)
             junit = Path(junit_dir) / f"phase{index}.xml"
             command = [sys.executable, "-m", "pytest", *args, f"--junitxml={junit}", *extra]
