@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import statistics
 import time
 
+import httpx
 import pytest
 
 from tests.faults.conftest import PROGRESS_ENV
@@ -15,8 +17,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 
 def test_a_killed_web_process_is_restarted_while_the_download_keeps_running(supervised_stack, fake_site):
-    stack = supervised_stack(PROGRESS_ENV)
+    stack = supervised_stack({**PROGRESS_ENV, "ANIWORLD_NODE_NAME": "fault-node"})
     stack.wait_until(stack.healthy, 90, "the stack to be healthy")
+    timings = []
+    with httpx.Client(timeout=5) as probe:  # one connection, as a health checker or dashboard keeps it
+        for _ in range(10):
+            started = time.perf_counter()
+            assert probe.get(stack.url("/health")).status_code == 200
+            timings.append((time.perf_counter() - started) * 1000)
+    print(f"\n/health over HTTP: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms")
+    assert statistics.median(timings) < 50
     stack.setup_owner()
     api = Api(stack)
     api.config(max_concurrent_downloads=1, hoster_preference=["Vidoza"])
@@ -29,6 +39,15 @@ def test_a_killed_web_process_is_restarted_while_the_download_keeps_running(supe
         "the download to run",
     )
     (web_pid,), (worker_pid,) = stack.pids("web"), stack.pids("worker")
+    assert running["worker_id"].startswith("fault-node:")
+    workers = stack.wait_until(
+        lambda: (body := api.call("GET", "/api/queue/workers"))["workers"][0]["active"] and body,
+        15,
+        "the worker's heartbeat to list the download",
+    )
+    assert workers["nodes"] == ["fault-node"] and workers["count"] == 1
+    assert [entry["item_id"] for entry in workers["workers"][0]["active"]] == [item_id]
+    assert workers["workers"][0]["pid"] == worker_pid and workers["workers"][0]["library"]["free_bytes"] > 0
 
     killed_at = time.monotonic()
     os.kill(web_pid, signal.SIGKILL)
