@@ -74,7 +74,9 @@ def test_the_worker_heartbeat_record_names_node_version_and_library_space(settin
     assert record["library"]["path"] == str(library) and record["library"]["free_bytes"] > 0
 
 
-def test_health_answers_from_heartbeats_in_milliseconds(client, owner):
+def test_health_answers_from_heartbeats_in_milliseconds(client, owner, owner_password):
+    assert client.get("/health").status_code == 503  # no worker has reported
+    client.post("/api/auth/login", {"password": owner_password}, content_type="application/json")  # details
     status = client.get("/health")
     assert status.status_code == 503
     assert status.json()["checks"]["workers"]["detail"].startswith("no Celery worker sent a heartbeat")
