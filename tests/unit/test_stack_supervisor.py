@@ -72,3 +72,20 @@ def test_node_name_comes_from_the_environment_and_is_checked(monkeypatch):
         node_name()
     monkeypatch.delenv("ANIWORLD_NODE_NAME")
     assert node_name()
+
+
+def test_a_dead_embedded_redis_is_started_again_with_the_same_command(tmp_path):
+    stack = Stack(data_dir=tmp_path, web_ports=[], workers=0, beat=False, output=io.StringIO())
+    stack.redis = Child("redis", SLEEPER)  # stands in for redis-server on its fixed port
+    stack._spawn_redis()
+    first = stack.redis_process
+    try:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        took = _supervise_until(stack, lambda: stack.redis_process is not first, 5)
+        print(f"embedded Redis started again after {took:.2f}s")
+        assert stack.redis_process.poll() is None and stack.redis.argv == SLEEPER
+        assert "redis exited with code -9 (SIGKILL)" in stack.output.getvalue()
+    finally:
+        stack.stop()
+    assert stack.redis_process.poll() is not None
