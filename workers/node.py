@@ -34,6 +34,7 @@ from celery.signals import worker_init, worker_ready, worker_shutdown, worker_sh
 logger = logging.getLogger("aniworld.worker")
 
 DOWNLOAD_TASK = "workers.downloads.download_item"
+STOP_CHECK_SECONDS = 0.5  # how soon the heartbeat reports that a clean stop began
 
 _stop_flag: Any = None  # a shared-memory byte; set from the worker's main process, read by its pool processes
 _publisher: HeartbeatPublisher | None = None
@@ -129,9 +130,15 @@ class HeartbeatPublisher(threading.Thread):
     def run(self) -> None:
         from apps.queue import heartbeats
 
+        interval = heartbeats.interval_seconds()
+        reported_stopping = False
+        last_beat = float("-inf")
         while True:
-            self.beat()
-            if self._stop_event.wait(heartbeats.interval_seconds()):
+            stopping = shutdown_requested()
+            if time.monotonic() - last_beat >= interval or stopping != reported_stopping:
+                self.beat()  # at once when a clean stop begins, so /health shows the worker as stopping
+                last_beat, reported_stopping = time.monotonic(), stopping
+            if self._stop_event.wait(min(interval, STOP_CHECK_SECONDS)):
                 return
 
     def stop(self) -> None:

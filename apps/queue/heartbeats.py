@@ -58,6 +58,8 @@ def forget(name: str) -> None:
 
 def read_all() -> list[dict[str, Any]]:
     """Every live worker's last record (raises redis errors: the caller decides what a Redis outage means)."""
+    if not settings.REDIS_URL:
+        return []  # no Redis, no broker: no worker can run
     client = shared_redis()
     names = [name.decode() for name in client.zrange(index_key(), 0, -1)]
     if not names:

@@ -112,3 +112,33 @@ def test_workers_api_lists_the_live_workers_and_is_documented(auth_client, api_c
     schema = auth_client.get("/api/schema?format=json").json()
     assert "/api/queue/workers" in schema["paths"]
     assert "WorkerResponse" in schema["components"]["schemas"]
+
+
+def test_the_heartbeat_says_at_once_that_a_clean_stop_began_and_is_gone_after_it(settings, library):
+    settings.WORKER_HEARTBEAT_SECONDS = 30  # so only the stop itself can explain a second beat
+    node.prepare_shutdown_flag()
+    publisher = node.HeartbeatPublisher("aniworld@nas-1-1-7", 2)
+    try:
+        publisher.start()
+        first = _wait_for_worker(lambda worker: worker is not None)
+        assert first["stopping"] is False
+        asked = time.monotonic()
+        node.request_shutdown()
+        _wait_for_worker(lambda worker: worker is not None and worker["stopping"])
+        print(f"heartbeat reported the stop after {time.monotonic() - asked:.2f}s")
+        assert time.monotonic() - asked < 2
+    finally:
+        publisher.stop()
+        node._stop_flag = None
+    assert selectors.live_workers() == []
+
+
+def _wait_for_worker(predicate, timeout: float = 5) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = selectors.live_workers()
+        worker = workers[0] if workers else None
+        if predicate(worker):
+            return worker
+        time.sleep(0.05)
+    raise AssertionError("the heartbeat never showed it")
