@@ -7,9 +7,12 @@ loads before Django's app registry is ready.
 * **Worker ids** of downloads are ``<ANIWORLD_NODE_NAME>:<pid>:<task id>``, so two
   nodes on one host tell apart in the queue and in the logs.
 * **Heartbeat**: the worker's main process writes a record every
-  ``ANIWORLD_WORKER_HEARTBEAT_SECONDS`` (node, version, pid, the items it runs,
-  free disk of the library it sees) through :mod:`apps.queue.heartbeats`;
-  ``/health`` and ``GET /api/queue/workers`` answer from those records.
+  ``ANIWORLD_WORKER_HEARTBEAT_SECONDS`` (node, version, pid, the downloads it runs
+  and the ones it received but not started, each as item and task id, free disk
+  of the library it sees) through :mod:`apps.queue.heartbeats`; ``/health`` and
+  ``GET /api/queue/workers`` answer from those records. The task ids let the
+  queue tell a lost worker or a lost message from a slow one without waiting
+  for a lease.
 * **Clean stop** (SIGTERM/Ctrl-C, i.e. Celery's warm shutdown): the main process
   raises a flag in memory shared with its pool processes (created before the pool
   forks); each running download notices it on its next control check, stops
@@ -65,15 +68,27 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _downloads_in(requests: Any) -> list[dict[str, Any]]:
+    found = [
+        {"item_id": int(request.args[0]), "task_id": request.id}
+        for request in list(requests)
+        if request.name == DOWNLOAD_TASK and request.args
+    ]
+    return sorted(found, key=lambda entry: entry["item_id"])
+
+
 def active_downloads() -> list[dict[str, Any]]:
     """The download tasks this worker's pool runs now (read in the main process)."""
     from celery.worker import state
 
-    running = []
-    for request in list(state.active_requests):
-        if request.name == DOWNLOAD_TASK and request.args:
-            running.append({"item_id": int(request.args[0]), "task_id": request.id})
-    return sorted(running, key=lambda entry: entry["item_id"])
+    return _downloads_in(state.active_requests)
+
+
+def reserved_downloads() -> list[dict[str, Any]]:
+    """Download tasks this worker received but has not started yet (prefetched; their message is safe)."""
+    from celery.worker import state
+
+    return _downloads_in(state.reserved_requests - state.active_requests)
 
 
 def library_space() -> dict[str, Any]:
@@ -97,6 +112,7 @@ def heartbeat_record(name: str, started_at: str, concurrency: int | None) -> dic
         "pid": os.getpid(),
         "concurrency": concurrency,
         "active": active_downloads(),
+        "reserved": reserved_downloads(),
         "library": library_space(),
         "stopping": shutdown_requested(),
         "started_at": started_at,

@@ -152,7 +152,8 @@ def live_workers() -> list[dict[str, Any]]:
     """Workers whose heartbeat is current, by node then name, each with ``age_seconds`` since its last beat.
 
     Each entry: ``name`` (Celery node name), ``node`` (ANIWORLD_NODE_NAME), ``version``,
-    ``pid``, ``concurrency``, ``active`` ([{item_id, task_id}]), ``library`` ({path,
+    ``pid``, ``concurrency``, ``active`` and ``reserved`` ([{item_id, task_id}]: downloads
+    it runs, and received but not started), ``library`` ({path,
     free_bytes, total_bytes} as that worker sees it), ``stopping``, ``started_at``,
     ``last_seen``. Raises a Redis error when Redis is unreachable.
     """

@@ -155,6 +155,7 @@ class WorkerResponse(serializers.Serializer):
     pid = serializers.IntegerField()
     concurrency = serializers.IntegerField(allow_null=True)
     active = WorkerActiveItem(many=True, help_text="Downloads it runs now.")
+    reserved = WorkerActiveItem(many=True, help_text="Downloads it received but has not started yet.")
     library = WorkerLibrary()
     stopping = serializers.BooleanField(help_text="It is stopping cleanly and hands its downloads back.")
     started_at = serializers.DateTimeField()

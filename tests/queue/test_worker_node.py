@@ -42,6 +42,7 @@ def _record(name: str, node_name: str = "nas-1") -> dict:
         "pid": 42,
         "concurrency": 2,
         "active": [{"item_id": 7, "task_id": "t"}],
+        "reserved": [],
         "library": {"path": "/library", "free_bytes": 1, "total_bytes": 2},
         "stopping": False,
         "started_at": timezone.now().isoformat(),
@@ -70,7 +71,7 @@ def test_the_worker_heartbeat_record_names_node_version_and_library_space(settin
     settings.NODE_NAME = "nas-3"
     record = node.heartbeat_record("aniworld@nas-3-1-1", "2026-01-01T00:00:00+00:00", 3)
     assert record["node"] == "nas-3" and record["version"] == settings.VERSION
-    assert record["active"] == [] and record["concurrency"] == 3
+    assert record["active"] == [] and record["reserved"] == [] and record["concurrency"] == 3
     assert record["library"]["path"] == str(library) and record["library"]["free_bytes"] > 0
 
 
@@ -142,3 +143,23 @@ def _wait_for_worker(predicate, timeout: float = 5) -> dict | None:
             return worker
         time.sleep(0.05)
     raise AssertionError("the heartbeat never showed it")
+
+
+def test_the_heartbeat_lists_running_and_received_downloads_by_item_and_task(monkeypatch):
+    from dataclasses import dataclass
+
+    from celery.worker import state
+
+    @dataclass(frozen=True)
+    class FakeRequest:  # the three attributes of celery.worker.request.Request the heartbeat reads
+        name: str
+        args: tuple
+        id: str
+
+    running = FakeRequest(node.DOWNLOAD_TASK, (5,), "task-5")
+    waiting = FakeRequest(node.DOWNLOAD_TASK, (9,), "task-9")
+    other = FakeRequest("workers.downloads.dispatch_tick", (), "tick")
+    monkeypatch.setattr(state, "active_requests", {running, other})
+    monkeypatch.setattr(state, "reserved_requests", {running, waiting, other})
+    assert node.active_downloads() == [{"item_id": 5, "task_id": "task-5"}]
+    assert node.reserved_downloads() == [{"item_id": 9, "task_id": "task-9"}]
