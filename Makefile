@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run migrate static test test-faults format bench demo demo-reset clean
+.PHONY: help venv browser run migrate static test test-faults format bench demo demo-reset clean
 
 help:
 	@echo "make run    set up everything and start web + worker + beat (+ embedded Redis) on http://127.0.0.1:8000"
@@ -35,7 +35,21 @@ static: venv
 run: migrate static
 	$(PY) -m aniworld_site.stack
 
-test: venv
+# Browser tests drive Debian's Chromium. As root (CI, containers) it is installed when missing;
+# otherwise the command to run is printed and the browser tests skip (under CI=true a skip fails the run).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "Chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Chromium is missing: browser tests will be skipped. Install it with: sudo apt-get install chromium"; \
+	fi
+
+test: venv browser
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m tests.run

@@ -1,4 +1,8 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright; skipped with a reason when absent."""
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+Without Chromium the browser tests skip with the reason; under ``CI=true`` a skipped browser test
+fails the run instead (``make test`` installs Chromium first where it can: ``make browser``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from aniworld_site.env import env_bool
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -20,6 +26,16 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.skipped and item.get_closest_marker("browser") and env_bool("CI", False):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"a browser test may not skip under CI=true: {reason}"
+    return report
 
 
 @pytest.fixture(scope="module")  # Playwright's loop must not outlive the module: Django's ORM refuses async contexts
