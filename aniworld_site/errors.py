@@ -120,13 +120,13 @@ def _wants_json(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
-    return render(request, "errors/error.html", {"status": 400, "title": "Bad request"}, status=400)
+    return render(request, "web/error.html", {"status": 400, "title": "Bad request"}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("forbidden", "You are not allowed to do this."), status=403)
-    return render(request, "errors/error.html", {"status": 403, "title": "Forbidden"}, status=403)
+    return render(request, "web/error.html", {"status": 403, "title": "Forbidden"}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -134,7 +134,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         return JsonResponse(
             error_body("not_found", f"No API endpoint at {request.path}.", {"path": request.path}), status=404
         )
-    return render(request, "errors/error.html", {"status": 404, "title": "Page not found"}, status=404)
+    return render(request, "web/error.html", {"status": 404, "title": "Page not found"}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -143,7 +143,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             error_body("internal_error", "Something went wrong on the server; the details are in logs/error.log."),
             status=500,
         )
-    return render(request, "errors/error.html", {"status": 500, "title": "Server error"}, status=500)
+    return render(request, "web/error.html", {"status": 500, "title": "Server error"}, status=500)
 
 
 class JsonErrorsMixin:

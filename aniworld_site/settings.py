@@ -64,6 +64,7 @@ DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "li
 
 INSTALLED_APPS = [
     "daphne",
+    "apps.web",  # before the admin: its admin/base_site.html gives the admin the site's theme and icon
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -81,7 +82,6 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.queue",
     "apps.realtime",
-    "apps.web",
 ]
 
 MIDDLEWARE = [
@@ -107,13 +107,14 @@ WSGI_APPLICATION = None
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # every app keeps its templates in apps/<app>/templates/<app>/
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.web.context_processors.shared_lists",
             ],
         },
     },
@@ -258,7 +259,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- static files -------------------------------------------------------------
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static"]  # vendored Bootstrap, Bootstrap Icons, HTMX; the rest is per app
 STATIC_ROOT = Path(os.environ.get("ANIWORLD_STATIC_ROOT", DATA_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from aniworld_site.errors import JsonErrorsMixin
 from apps.library.views import AddSeriesView
@@ -30,10 +30,14 @@ urlpatterns = [
     path("api/queue", include("apps.queue.urls")),  # /api/queue/…
     path("ws/", include("apps.realtime.urls")),  # GET /ws/status (the socket itself is in asgi.py)
     path("api/schema", SchemaView.as_view(), name="api-schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The owner logs into the admin with the same password, through the one login page.
     path("admin/login/", RedirectView.as_view(url="/login", query_string=True), name="admin-login"),
     path("admin/", admin.site.urls),
-    path("", include("apps.configuration.page_urls")),  # /settings
-    path("", include("apps.web.urls")),
+    # Pages: each app serves its own from pages.py (views and routes together).
+    path("", include("apps.web.pages")),  # /, /favicon.ico
+    path("", include("apps.accounts.pages")),  # /setup, /login
+    path("", include("apps.library.pages")),  # /library, /library/<id>
+    path("", include("apps.catalog.pages")),  # /search
+    path("", include("apps.configuration.pages")),  # /settings
 ]

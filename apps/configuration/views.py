@@ -1,4 +1,4 @@
-"""Configuration API and the settings page: thin views over services and selectors."""
+"""Configuration API: thin views over services and selectors (the settings page is in pages.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.configuration import defaults, selectors, services
+from apps.configuration import services
 from apps.configuration.checks import run_live_checks
 from apps.configuration.models import SettingsChange
 from apps.configuration.serializers import (
@@ -26,7 +23,6 @@ from apps.configuration.serializers import (
     SetupSerializer,
     ValidationReportSerializer,
 )
-from apps.library import naming
 
 INVALID = OpenApiResponse(description="Every invalid field in `error.details` as {field: [messages]}; nothing saved.")
 
@@ -100,18 +96,3 @@ class SetupView(APIView):
             body = {}
         row = services.complete_setup(body.get("library_path"), body.get("language_preference"), actor=request.user)
         return Response(services.public_settings(row), status=status.HTTP_201_CREATED)
-
-
-@never_cache
-def settings_page(request: HttpRequest) -> HttpResponse:
-    """The settings form; it loads and saves through /api/config."""
-    context = {
-        "languages": selectors.language_options(),
-        "hosters": [{"value": hoster, "label": hoster} for hoster in defaults.known_hosters()],
-        "events": [
-            {"value": event, "label": event.replace("_", " ").capitalize()} for event in defaults.NOTIFICATION_EVENTS
-        ],
-        "placeholders": naming.PLACEHOLDERS,
-        "secret_mask": defaults.SECRET_MASK,
-    }
-    return render(request, "configuration/settings.html", context)

@@ -19,7 +19,7 @@ def owner_browser(client, owner, owner_password):
 def test_page_renders_for_owner(owner_browser, path):
     response = owner_browser.get(path)
     assert response.status_code == 200
-    assert b"js/api.js" in response.content
+    assert b"web/api.js" in response.content
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -145,10 +145,10 @@ def test_setup_page_contains_both_wizard_steps(client):
 
 
 def test_setup_page_can_open_directly_at_step_two(rf):
-    html = render_to_string("web/setup.html", {"library_step": True}, request=rf.get("/setup"))
+    html = render_to_string("accounts/setup.html", {"library_step": True}, request=rf.get("/setup"))
     assert '<section id="setup-step-password" class="d-none">' in html
     assert '<section id="setup-step-library">' in html
-    first_step = render_to_string("web/setup.html", {}, request=rf.get("/setup"))
+    first_step = render_to_string("accounts/setup.html", {}, request=rf.get("/setup"))
     assert '<section id="setup-step-library" class="d-none">' in first_step
 
 

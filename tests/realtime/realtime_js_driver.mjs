@@ -1,4 +1,4 @@
-// Runs static/js/realtime.js under Node (20: --experimental-websocket) against a live web process, as a
+// Runs apps/web/static/web/realtime.js under Node (20: --experimental-websocket) against a live web process, as a
 // logged-in browser tab would: the session cookie and the page's Origin go with the socket and with fetch().
 //   node --experimental-websocket realtime_js_driver.mjs <base url> <session key>
 // stdin, one JSON command a line: {"join": "downloads"} | {"leave": "downloads"} | {"close": true}
@@ -30,7 +30,7 @@ globalThis.fetch = (url, init = {}) =>
   nativeFetch(new URL(url, page), { ...init, headers: { ...(init.headers || {}), Cookie: cookie } });
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = fs.readFileSync(path.join(here, "..", "..", "static", "js", "realtime.js"), "utf8");
+const source = fs.readFileSync(path.join(here, "..", "..", "apps", "web", "static", "web", "realtime.js"), "utf8");
 (0, eval)(source);
 
 const out = (thing) => process.stdout.write(JSON.stringify(thing) + "\n");

@@ -245,7 +245,7 @@ def test_client_that_stops_reading_is_dropped_and_others_keep_up(live_stack_fact
 
 
 class NodeTab:
-    """static/js/realtime.js running under Node as a logged-in browser tab."""
+    """apps/web/static/web/realtime.js running under Node as a logged-in browser tab."""
 
     def __init__(self, live: LiveStack, session: str, web: int = 0):
         driver = Path(__file__).with_name("realtime_js_driver.mjs")
@@ -297,7 +297,7 @@ class NodeTab:
                 self.process.kill()
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run static/js/realtime.js")
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run apps/web/static/web/realtime.js")
 def test_dashboard_js_client_reconnects_rejoins_and_refetches_queue_status(live_stack_factory):
     live = live_stack_factory(web_processes=1, workers=1)
     live.setup_owner()

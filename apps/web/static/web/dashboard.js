@@ -1,0 +1,197 @@
+// Dashboard: the queue, live. Renders GET /api/queue/status, updates progress bars from
+// download_progress events, and re-reads the status (debounced) on every other queue event.
+(function () {
+  "use strict";
+  const { el, formatBytes, formatDuration, toast, lists } = window.Api;
+  const root = document.getElementById("queue-panel");
+  if (!root) return;
+
+  const PRIORITY_BADGE = { high: "text-bg-danger", normal: "text-bg-secondary", low: "text-bg-light" };
+  const STATE_BADGE = { running: "text-bg-success", paused: "text-bg-warning", stopped: "text-bg-secondary" };
+  // Which queue commands would change something in each queue state.
+  const USEFUL_ACTIONS = { running: ["pause", "stop"], paused: ["resume", "stop"], stopped: ["start"] };
+  const SUMMARY_CHARS = 120;
+  let refreshTimer = null;
+
+  function scheduleRefresh(delay) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, delay === undefined ? 300 : delay);
+  }
+
+  async function refresh() {
+    const result = await Api.get("/api/queue/status");
+    if (result.ok) render(result.payload);
+    else document.getElementById("queue-error").textContent = result.message;
+  }
+
+  async function act(method, url, body, done) {
+    const result = await Api[method](url, body);
+    if (!result.ok) toast(result.message, "danger");
+    else if (done) toast(done, "success");
+    scheduleRefresh(0);
+    return result;
+  }
+
+  // Removing an item deletes its partial file: ask first when there is one.
+  async function cancel(item) {
+    if (item.bytes_done > 0) {
+      const question = "Cancel “" + item.label + "” and delete its partial file (" + formatBytes(item.bytes_done) + ")?";
+      if (!(await Api.confirm(question, "Cancel and delete"))) return;
+    }
+    act("del", "/api/queue/" + item.id, undefined, "Cancelled");
+  }
+
+  function progressBar(item) {
+    const percent = item.progress_percent === null ? 0 : item.progress_percent;
+    const bar = el("div", { class: "progress-bar progress-bar-striped progress-bar-animated" });
+    bar.style.width = percent + "%";
+    return el("div", { class: "progress", role: "progressbar", "aria-label": "Progress", "aria-valuenow": percent.toFixed(0), "aria-valuemin": 0, "aria-valuemax": 100 }, bar);
+  }
+
+  function progressText(item) {
+    const parts = [];
+    if (item.progress_percent !== null) parts.push(item.progress_percent.toFixed(1) + " %");
+    parts.push(formatBytes(item.bytes_done) + (item.bytes_total ? " of " + formatBytes(item.bytes_total) : ""));
+    if (item.speed) parts.push(formatBytes(item.speed) + "/s");
+    if (item.eta_seconds !== null && item.eta_seconds !== undefined) parts.push("ETA " + formatDuration(item.eta_seconds));
+    if (item.hoster) parts.push(item.hoster);
+    if (item.worker_id) parts.push("on " + item.worker_id);
+    return parts.join(" · ");
+  }
+
+  function label(item) {
+    return el("span", { class: "fw-semibold item-label text-break", title: item.label }, item.label);
+  }
+
+  function activeRow(item) {
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id, hoster: item.hoster || "", workerId: item.worker_id || "" } },
+      el("div", { class: "d-flex justify-content-between align-items-start gap-2" },
+        label(item),
+        el("span", { class: "d-flex gap-2 align-items-center flex-shrink-0" },
+          el("span", { class: "badge text-bg-info" }, lists.item_states[item.state] || item.state),
+          el("button", { class: "btn btn-sm btn-outline-danger", type: "button", title: "Cancel (deletes the partial file)", "aria-label": "Cancel",
+            "data-action": "cancel", onclick: () => cancel(item) }, el("i", { class: "bi bi-x-lg" })))),
+      el("div", { class: "mt-2" }, progressBar(item)),
+      el("div", { class: "small text-body-secondary mt-1 progress-text text-break" }, progressText(item)));
+  }
+
+  function pendingRow(item, index, list) {
+    const samePriority = list.filter((other) => other.priority === item.priority && other.state === "pending");
+    const position = samePriority.indexOf(item);
+    const select = el("select", { class: "form-select form-select-sm w-auto", "aria-label": "Priority",
+      onchange: (event) => act("post", "/api/queue/" + item.id + "/priority", { priority: event.target.value }) },
+      Object.entries(lists.priorities).map(([value, name]) => el("option", { value: value, selected: value === item.priority }, name)));
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id } },
+      el("div", { class: "d-flex align-items-start gap-2" },
+        el("span", { class: "badge " + (PRIORITY_BADGE[item.priority] || "") }, lists.priorities[item.priority] || item.priority),
+        el("span", { class: "flex-grow-1" }, label(item)),
+        item.state === "paused" ? el("span", { class: "badge text-bg-warning" }, "on hold") : null),
+      el("div", { class: "d-flex flex-wrap align-items-center gap-2 mt-2" },
+        item.next_attempt_at ? el("span", { class: "small text-body-secondary me-auto" }, "retry at " + new Date(item.next_attempt_at).toLocaleTimeString()) : el("span", { class: "me-auto" }),
+        select,
+        el("div", { class: "btn-group btn-group-sm" },
+          el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move up", "aria-label": "Move up", disabled: position <= 0,
+            onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position - 1 }) }, el("i", { class: "bi bi-arrow-up" })),
+          el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move down", "aria-label": "Move down", disabled: position < 0 || position >= samePriority.length - 1,
+            onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position + 1 }) }, el("i", { class: "bi bi-arrow-down" })),
+          el("button", { class: "btn btn-outline-danger", type: "button", title: "Remove", "aria-label": "Remove", "data-action": "cancel",
+            onclick: () => cancel(item) }, el("i", { class: "bi bi-trash" })))));
+  }
+
+  // A failed item: its first line as a summary, the whole message behind a details control.
+  function errorSummary(message) {
+    const firstLine = message.split("\n")[0];
+    const summary = firstLine.length > SUMMARY_CHARS ? firstLine.slice(0, SUMMARY_CHARS - 1) + "…" : firstLine;
+    if (summary === message) return el("div", { class: "small text-danger-emphasis mt-1 item-error text-break" }, message);
+    return el("details", { class: "small mt-1 item-error" },
+      el("summary", { class: "text-danger-emphasis text-break" }, summary),
+      el("pre", { class: "small mb-0 mt-1 text-wrap text-break" }, message));
+  }
+
+  function historyRow(item) {
+    const cancelled = item.state === "cancelled";
+    const failed = item.state === "failed";
+    const icon = failed ? "bi bi-x-circle-fill text-danger" : cancelled ? "bi bi-slash-circle text-body-secondary" : "bi bi-check-circle-fill text-success";
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id, state: item.state } },
+      el("div", { class: "d-flex flex-wrap align-items-center gap-2" },
+        el("i", { class: icon, title: lists.item_states[item.state] || item.state }),
+        el("span", { class: "flex-grow-1" }, label(item)),
+        cancelled ? el("span", { class: "badge text-bg-secondary" }, lists.item_states.cancelled) : null,
+        el("span", { class: "small text-body-secondary" }, item.finished_at ? new Date(item.finished_at).toLocaleString() : ""),
+        failed || cancelled ? el("button", { class: "btn btn-sm btn-outline-primary", type: "button",
+          onclick: () => act("post", "/api/queue/retry", { ids: [item.id] }, "Queued again") }, "Retry") : null),
+      failed && item.last_error ? errorSummary(item.last_error) : null);
+  }
+
+  function list(id, items, row, empty) {
+    const target = document.getElementById(id);
+    target.replaceChildren(...(items.length ? items.map(row) : [el("li", { class: "list-group-item text-body-secondary" }, empty)]));
+  }
+
+  function showQueueState(state) {
+    const badge = document.getElementById("queue-state");
+    badge.textContent = lists.queue_states[state] || state;
+    badge.className = "badge " + (STATE_BADGE[state] || "text-bg-secondary");
+    const useful = USEFUL_ACTIONS[state] || [];
+    document.querySelectorAll("[data-queue-action]").forEach((button) => {
+      button.disabled = !useful.includes(button.dataset.queueAction);
+    });
+  }
+
+  function render(status) {
+    document.getElementById("queue-error").textContent = "";
+    showQueueState(status.state);
+    const stats = status.stats || {};
+    const counts = stats.counts || {};
+    document.getElementById("queue-stats").textContent =
+      (stats.active || 0) + " active · " + (counts.pending || 0) + " pending · " + (counts.completed || 0) +
+      " completed · " + (counts.failed || 0) + " failed · " + formatBytes(stats.bytes_downloaded || 0) + " downloaded";
+    list("active-list", status.active, activeRow, "Nothing is downloading.");
+    list("pending-list", status.pending, pendingRow, "The queue is empty.");
+    list("history-list", [...status.failed, ...status.completed], historyRow, "No finished downloads yet.");
+    document.getElementById("clear-completed").disabled = !status.completed.length;
+    document.getElementById("retry-failed").disabled = !status.failed.some((item) => item.state === "failed");
+  }
+
+  function updateProgress(frame) {
+    const data = frame.data || {};
+    const row = document.querySelector('#active-list [data-item-id="' + data.item_id + '"]');
+    if (!row) return scheduleRefresh();
+    // download_progress frames use the realtime event names; the list rows use the queue API's.
+    const item = {
+      progress_percent: data.percent === undefined ? null : data.percent,
+      bytes_done: data.downloaded_bytes || 0,
+      bytes_total: data.total_bytes,
+      speed: data.speed_bytes_per_second,
+      eta_seconds: data.eta_seconds,
+      hoster: row.dataset.hoster || null,
+      worker_id: row.dataset.workerId || null,
+    };
+    const bar = row.querySelector(".progress-bar");
+    if (bar && item.progress_percent !== null) bar.style.width = item.progress_percent + "%";
+    row.querySelector(".progress-text").textContent = progressText(item);
+  }
+
+  document.querySelectorAll("[data-queue-action]").forEach((button) => {
+    button.addEventListener("click", () => act("post", "/api/queue/" + button.dataset.queueAction));
+  });
+  document.getElementById("clear-completed").addEventListener("click", async () => {
+    if (!(await Api.confirm("Remove every completed download from the history? The files stay in the library.", "Clear history", "primary"))) return;
+    act("del", "/api/queue/completed", undefined, "History cleared");
+  });
+  document.getElementById("retry-failed").addEventListener("click", () => act("post", "/api/queue/retry", {}, "Failed downloads queued again"));
+
+  Realtime.on("download_progress", updateProgress);
+  Realtime.on("queue_status", (frame) => (frame.data && frame.data.active ? render(frame.data) : scheduleRefresh()));
+  ["download_complete", "download_failed", "queue_started", "queue_stopped", "queue_paused", "queue_resumed"]
+    .forEach((type) => Realtime.on(type, () => scheduleRefresh()));
+  Realtime.on("download_failed", (frame) => toast((frame.data.label || "A download") + " failed", "danger"));
+  Realtime.on("system_warning", (frame) => toast(frame.data.message || "Warning", "warning"));
+  Realtime.on("system_error", (frame) => toast(frame.data.message || "Error", "danger"));
+  Realtime.on("state", (info) => {
+    const dot = document.getElementById("live-state");
+    dot.textContent = info.state === "open" ? "live" : info.state;
+    dot.className = "badge " + (info.state === "open" ? "text-bg-success" : "text-bg-secondary");
+  });
+  refresh();
+})();
