@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from aniworld_site.env import env_bool
+from tests.live import OWNER_PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"  # written by the tests, shown in README
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -63,3 +66,26 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def screenshot_for_docs(page, name: str) -> Path:
+    """A screenshot of what the viewport shows, for README's gallery."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled", caret="hide")
+    return path
+
+
+def collect_console_errors(page) -> list[str]:
+    """Console errors (Content-Security-Policy violations among them) and uncaught script errors."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    return errors
+
+
+def log_in(page, live) -> None:
+    page.goto(live.url("/login"))
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live.url("/"))

@@ -7,18 +7,10 @@ import re
 
 import pytest
 
-from tests.browser.fixtures import screenshot
+from tests.browser.fixtures import log_in, screenshot, screenshot_for_docs
 from tests.fakesite.plugin import FAST_CATALOG_ENV
-from tests.live import OWNER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def log_in(page, live) -> None:
-    page.goto(live.url("/login"))
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live.url("/"))
 
 
 def test_search_add_download_and_watch_live(live_stack_factory, fake_site, page):
@@ -51,7 +43,7 @@ def test_search_add_download_and_watch_live(live_stack_factory, fake_site, page)
         "() => { const t = document.querySelector('#active-list .progress-text'); return t && /[1-9][0-9.]* %/.test(t.textContent); }",
         timeout=60_000,
     )
-    screenshot(page, "dashboard-downloading")
+    screenshot_for_docs(page, "dashboard-downloading")
     page.wait_for_selector("#history-list .bi-check-circle-fill", timeout=120_000)
     assert "Moonlit Blade" in page.inner_text("#history-list")
     screenshot(page, "dashboard-complete")

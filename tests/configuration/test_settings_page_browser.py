@@ -25,7 +25,7 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     page.fill("#password", OWNER_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(live.url("/settings"))
-    page.wait_for_function("document.getElementById('settings-revision').textContent.includes('revision')")
+    page.wait_for_function("() => document.getElementById('settings-revision').textContent.includes('revision')")
     assert page.input_value("#f-max_concurrent_downloads") == "2"
     assert page.is_checked('#language_preference li[data-value="de"] input')
 
@@ -64,7 +64,7 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     # Saving the form again as shown keeps the secret (checked through the manage shell).
     page.fill("#f-max_retries", "5")
     page.click("#settings-form button[type=submit]")
-    page.wait_for_function("document.querySelector('#history-rows').textContent.includes('max_retries')")
+    page.wait_for_function("() => document.querySelector('#history-rows').textContent.includes('max_retries')")
     assert stored()["max_retries"] == 5
     shell = live.manage(
         "shell", "-c", "from apps.configuration.selectors import get_settings; print(get_settings().jellyfin_api_key)"

@@ -113,14 +113,15 @@
     const failed = item.state === "failed";
     const icon = failed ? "bi bi-x-circle-fill text-danger" : cancelled ? "bi bi-slash-circle text-body-secondary" : "bi bi-check-circle-fill text-success";
     return el("li", { class: "list-group-item", dataset: { itemId: item.id, state: item.state } },
-      el("div", { class: "d-flex flex-wrap align-items-center gap-2" },
-        el("i", { class: icon, title: lists.item_states[item.state] || item.state }),
-        el("span", { class: "flex-grow-1" }, label(item)),
+      el("div", { class: "d-flex align-items-start gap-2" },
+        el("i", { class: icon + " flex-shrink-0", title: lists.item_states[item.state] || item.state }),
+        el("span", { class: "flex-grow-1 min-w-0" }, label(item))),
+      el("div", { class: "d-flex flex-wrap align-items-center gap-2 mt-1 ms-4" },
         cancelled ? el("span", { class: "badge text-bg-secondary" }, lists.item_states.cancelled) : null,
-        el("span", { class: "small text-body-secondary" }, item.finished_at ? new Date(item.finished_at).toLocaleString() : ""),
+        el("span", { class: "small text-body-secondary me-auto" }, item.finished_at ? new Date(item.finished_at).toLocaleString() : ""),
         failed || cancelled ? el("button", { class: "btn btn-sm btn-outline-primary", type: "button",
           onclick: () => act("post", "/api/queue/retry", { ids: [item.id] }, "Queued again") }, "Retry") : null),
-      failed && item.last_error ? errorSummary(item.last_error) : null);
+      failed && item.last_error ? el("div", { class: "ms-4" }, errorSummary(item.last_error)) : null);
   }
 
   function list(id, items, row, empty) {
