@@ -8,11 +8,10 @@ The shared shell (``web/base.html``, ``web/api.js``, ``web/realtime.js``, theme,
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import path
 from django.views.decorators.cache import never_cache
-from django.views.generic import RedirectView
 
 
 @never_cache
@@ -20,7 +19,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/dashboard.html")
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """For browsers and pages (the API docs) that ask for /favicon.ico instead of the linked icon."""
+    return redirect(static("web/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
     path("", dashboard, name="dashboard"),
-    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True), name="favicon"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

@@ -89,3 +89,31 @@ def log_in(page, live) -> None:
     page.fill("#password", OWNER_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(live.url("/"))
+
+
+PAGE_TIMING = "page_timing"
+
+
+def record_page_timing(page, record_property, name: str) -> None:
+    """Page weight (bytes over the wire, page and its files) and time to DOMContentLoaded, for the summary."""
+    weight, loaded = page.evaluate(
+        """() => {
+            const navigation = performance.getEntriesByType("navigation")[0];
+            const files = performance.getEntriesByType("resource").reduce((sum, entry) => sum + entry.transferSize, 0);
+            return [navigation.transferSize + files, navigation.domContentLoadedEventEnd];
+        }"""
+    )
+    record_property(PAGE_TIMING, f"{name:<10} {weight / 1024:8.1f} KiB  DOMContentLoaded {loaded:7.0f} ms")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    lines = [
+        value
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        for key, value in getattr(report, "user_properties", [])
+        if key == PAGE_TIMING
+    ]
+    if lines:
+        terminalreporter.section("page weight and load time (desktop; shared files cached after the first page)")
+        for line in lines:
+            terminalreporter.line(line)

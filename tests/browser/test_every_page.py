@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.browser.fixtures import SCREENSHOTS, collect_console_errors, log_in, screenshot_for_docs
+from tests.browser.fixtures import (
+    SCREENSHOTS,
+    collect_console_errors,
+    log_in,
+    record_page_timing,
+    screenshot_for_docs,
+)
 from tests.fakesite.plugin import FAST_CATALOG_ENV
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
@@ -103,7 +109,9 @@ def seed(live) -> tuple[int, list[int]]:
     return numbers[0], numbers[1:]
 
 
-def test_every_page_fits_phones_and_desktops_in_both_themes_without_csp_violations(stack, browser, tmp_path):
+def test_every_page_fits_phones_and_desktops_in_both_themes_without_csp_violations(
+    stack, browser, tmp_path, record_property
+):
     live = stack
     sizes_and_schemes = [
         (DESKTOP, "light"),
@@ -139,6 +147,8 @@ def test_every_page_fits_phones_and_desktops_in_both_themes_without_csp_violatio
         for name, (path, ready) in pages(series_id).items():
             page.goto(live.url(path))
             page.wait_for_selector(ready)
+            if size is DESKTOP and scheme == "light":
+                record_page_timing(page, record_property, name)
             if name == "search":
                 page.fill("input[name=q]", "moon")
                 page.click("#search-form button[type=submit]")
@@ -255,5 +265,11 @@ def test_downloads_page_confirms_deleting_partials_and_clearing_history(stack, b
     page.click("[data-queue-action=start]")
     page.wait_for_selector("[data-queue-action=pause]:enabled")
     assert page.is_disabled("[data-queue-action=start]")
+
+    # Toasts stay short and few.
+    page.evaluate("() => { for (let i = 0; i < 5; i++) Api.toast('A long message. '.repeat(40), 'warning'); }")
+    toasts = page.locator("#toasts .alert")
+    assert toasts.count() == 3
+    assert all(len(text) <= 140 for text in toasts.all_inner_texts())
     assert errors == []
     context.close()

@@ -44,3 +44,13 @@ def test_the_shared_lists_reach_the_scripts_once(client, owner, owner_password):
     assert lists["languages"]["de"] == "German Dub"
     assert list(lists["priorities"]) == ["high", "normal", "low"]
     assert "cancelled" in lists["item_states"]
+
+
+@pytest.mark.django_db
+def test_every_page_links_the_icon_and_favicon_ico_leads_to_it(client, owner, owner_password):
+    client.post("/api/auth/login", {"password": owner_password}, content_type="application/json")
+    for path in ("/", "/settings", "/admin/"):
+        assert 'rel="icon" href="/static/web/favicon.svg"' in client.get(path).content.decode(), path
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/web/favicon.svg"
