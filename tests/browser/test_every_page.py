@@ -4,7 +4,8 @@ Checks on every page and size: nothing is wider than the viewport (at 360 and 39
 Content-Security-Policy violation or script error reaches the console. Also: the navigation collapses
 on phones, the theme follows the system and a chosen theme is remembered (by the admin too), the
 downloads page asks before deleting partial files or clearing history, shows cancelled items as
-cancelled, failed ones as a one-line summary with details, and enables only the useful queue commands.
+cancelled, failed ones as a one-line summary with details, enables only the useful queue commands,
+holds and releases a waiting item, and keeps toasts short and few.
 Screenshots of every page at both sizes and in both themes go to docs/screenshots/ (shown in README).
 """
 
@@ -217,7 +218,7 @@ def test_downloads_page_confirms_deleting_partials_and_clearing_history(stack, b
     live = stack
     live.setup_owner()
     _series_id, items = seed(live)
-    completed, failed, cancelled, partial = items[:4]
+    completed, failed, cancelled, partial, waiting = items[:5]
     context, page, errors = new_page(browser, DESKTOP, "light")
     log_in(page, live)
     page.wait_for_selector(f"#history-list [data-item-id='{failed}']")
@@ -251,6 +252,12 @@ def test_downloads_page_confirms_deleting_partials_and_clearing_history(stack, b
     row.locator("[data-action=cancel]").click()
     page.click(".modal.show [data-confirm=yes]")
     page.wait_for_selector(f"#pending-list [data-item-id='{partial}']", state="detached")  # removed with its file
+
+    # Hold and release one waiting item.
+    page.click(f"#pending-list [data-item-id='{waiting}'] [data-action=hold]")
+    page.wait_for_selector(f"#pending-list [data-item-id='{waiting}'][data-state=paused] >> text=on hold")
+    page.click(f"#pending-list [data-item-id='{waiting}'] [data-action=release]")
+    page.wait_for_selector(f"#pending-list [data-item-id='{waiting}'][data-state=pending]")
 
     # Clearing the history asks first too.
     page.click("#clear-completed")

@@ -81,11 +81,13 @@
     const select = el("select", { class: "form-select form-select-sm w-auto", "aria-label": "Priority",
       onchange: (event) => act("post", "/api/queue/" + item.id + "/priority", { priority: event.target.value }) },
       Object.entries(lists.priorities).map(([value, name]) => el("option", { value: value, selected: value === item.priority }, name)));
-    return el("li", { class: "list-group-item", dataset: { itemId: item.id } },
+    const held = item.state === "paused";
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id, state: item.state } },
       el("div", { class: "d-flex align-items-start gap-2" },
         el("span", { class: "badge " + (PRIORITY_BADGE[item.priority] || "") }, lists.priorities[item.priority] || item.priority),
-        el("span", { class: "flex-grow-1" }, label(item)),
-        item.state === "paused" ? el("span", { class: "badge text-bg-warning" }, "on hold") : null),
+        el("span", { class: "flex-grow-1 min-w-0" }, label(item)),
+        held ? el("span", { class: "badge text-bg-warning" }, "on hold") : null),
+      item.last_error ? errorSummary(item.last_error) : null,
       el("div", { class: "d-flex flex-wrap align-items-center gap-2 mt-2" },
         item.next_attempt_at ? el("span", { class: "small text-body-secondary me-auto" }, "retry at " + new Date(item.next_attempt_at).toLocaleTimeString()) : el("span", { class: "me-auto" }),
         select,
@@ -94,6 +96,10 @@
             onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position - 1 }) }, el("i", { class: "bi bi-arrow-up" })),
           el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move down", "aria-label": "Move down", disabled: position < 0 || position >= samePriority.length - 1,
             onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position + 1 }) }, el("i", { class: "bi bi-arrow-down" })),
+          el("button", { class: "btn btn-outline-secondary", type: "button", "data-action": held ? "release" : "hold",
+            title: held ? "Release: may start again" : "Hold: skip it until released", "aria-label": held ? "Release" : "Hold",
+            onclick: () => act("post", "/api/queue/" + item.id + (held ? "/resume" : "/pause")) },
+            el("i", { class: held ? "bi bi-play-fill" : "bi bi-pause-fill" })),
           el("button", { class: "btn btn-outline-danger", type: "button", title: "Remove", "aria-label": "Remove", "data-action": "cancel",
             onclick: () => cancel(item) }, el("i", { class: "bi bi-trash" })))));
   }
@@ -144,9 +150,14 @@
     showQueueState(status.state);
     const stats = status.stats || {};
     const counts = stats.counts || {};
-    document.getElementById("queue-stats").textContent =
-      (stats.active || 0) + " active · " + (counts.pending || 0) + " pending · " + (counts.completed || 0) +
-      " completed · " + (counts.failed || 0) + " failed · " + formatBytes(stats.bytes_downloaded || 0) + " downloaded";
+    const parts = [(stats.active || 0) + " active", (counts.pending || 0) + " pending", (counts.completed || 0) + " completed",
+      (counts.failed || 0) + " failed", formatBytes(stats.bytes_downloaded || 0) + " downloaded"];
+    const remaining = status.active.reduce((sum, item) => sum + (item.bytes_total ? Math.max(0, item.bytes_total - item.bytes_done) : 0), 0);
+    if (stats.current_speed) {
+      parts.push(formatBytes(stats.current_speed) + "/s now");
+      if (remaining) parts.push(formatBytes(remaining) + " left, about " + formatDuration(remaining / stats.current_speed));
+    }
+    document.getElementById("queue-stats").textContent = parts.join(" · ");
     list("active-list", status.active, activeRow, "Nothing is downloading.");
     list("pending-list", status.pending, pendingRow, "The queue is empty.");
     list("history-list", [...status.failed, ...status.completed], historyRow, "No finished downloads yet.");
