@@ -5,7 +5,7 @@ Content-Security-Policy violation or script error reaches the console. Also: the
 on phones, the theme follows the system and a chosen theme is remembered (by the admin too), the
 downloads page asks before deleting partial files or clearing history, shows cancelled items as
 cancelled, failed ones as a one-line summary with details, enables only the useful queue commands,
-holds and releases a waiting item, and keeps toasts short and few.
+holds and releases a waiting item, and keeps toasts short and few. Search keeps its query in the URL.
 Screenshots of every page at both sizes and in both themes go to docs/screenshots/ (shown in README).
 """
 
@@ -154,6 +154,11 @@ def test_every_page_fits_phones_and_desktops_in_both_themes_without_csp_violatio
                 page.fill("input[name=q]", "moon")
                 page.click("#search-form button[type=submit]")
                 page.wait_for_selector(".search-result")
+                if size is DESKTOP and scheme == "light":
+                    assert "q=moon" in page.url, "the query is kept in the address"
+                    page.reload()
+                    page.wait_for_selector(".search-result")
+                    assert page.input_value("input[name=q]") == "moon"
             if name == "dashboard":
                 page.wait_for_selector("[data-check=workers]")
             expected = "dark" if scheme == "dark" else "light"

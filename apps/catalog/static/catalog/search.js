@@ -33,10 +33,11 @@
         el("div", { class: "card-footer bg-transparent border-0" }, button)));
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  // The query lives in the address (?q=…&site=…), so Back and reload show the same results.
+  async function search() {
     const params = new URLSearchParams({ q: form.q.value.trim() });
     if (form.site.value) params.set("site", form.site.value);
+    window.history.replaceState(null, "", "?" + params.toString());
     const status = document.getElementById("search-status");
     status.textContent = "Searching…";
     const response = await Api.get("/api/search?" + params.toString());
@@ -46,5 +47,16 @@
     const warnings = body.warnings || [];
     status.textContent = items.length + " result(s)" + (warnings.length ? " — " + warnings.join(" ") : "");
     results.replaceChildren(...items.map(card));
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    search();
   });
+  const asked = new URLSearchParams(window.location.search);
+  if (asked.get("q")) {
+    form.q.value = asked.get("q");
+    form.site.value = asked.get("site") || "";
+    search();
+  }
 })();
