@@ -5,7 +5,8 @@ Content-Security-Policy violation or script error reaches the console. Also: the
 on phones, the theme follows the system and a chosen theme is remembered (by the admin too), the
 downloads page asks before deleting partial files or clearing history, shows cancelled items as
 cancelled, failed ones as a one-line summary with details, enables only the useful queue commands,
-holds and releases a waiting item, and keeps toasts short and few. Search keeps its query in the URL.
+holds and releases a waiting item, and keeps toasts short and few. Search keeps its query in the URL,
+the library filters as you type, a series lists its seasons in order with films and specials last.
 Screenshots of every page at both sizes and in both themes go to docs/screenshots/ (shown in README).
 """
 
@@ -161,6 +162,14 @@ def test_every_page_fits_phones_and_desktops_in_both_themes_without_csp_violatio
                     assert page.input_value("input[name=q]") == "moon"
             if name == "dashboard":
                 page.wait_for_selector("[data-check=workers]")
+            if name == "series":
+                titles = page.locator("#seasons .season-title").all_inner_texts()
+                assert [title.lower() for title in titles] == ["season 1", "season 2", "films & specials"], titles
+            if name == "library" and size is DESKTOP and scheme == "light":
+                page.fill("#library-filters input[name=search]", "no such series")  # filters as you type
+                page.wait_for_selector("#library-status:has-text('0 series')")
+                page.fill("#library-filters input[name=search]", "")
+                page.wait_for_selector("[data-series-id] .series-title")
             expected = "dark" if scheme == "dark" else "light"
             theme_attribute = "data-theme" if name == "admin" else "data-bs-theme"
             if name != "admin":

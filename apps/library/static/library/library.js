@@ -43,6 +43,8 @@
 
   form.addEventListener("submit", (event) => { event.preventDefault(); page = 1; load(); });
   form.addEventListener("change", () => { page = 1; load(); });
+  let typing = null;  // the title filter applies as you type
+  form.search.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => { page = 1; load(); }, 250); });
   document.getElementById("page-prev").addEventListener("click", () => { page = Math.max(1, page - 1); load(); });
   document.getElementById("page-next").addEventListener("click", () => { page += 1; load(); });
   document.getElementById("rescan").addEventListener("click", async () => {

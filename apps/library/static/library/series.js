@@ -25,13 +25,15 @@
     const cover = document.getElementById("series-cover");
     if (series.cover) { cover.src = series.cover; cover.classList.remove("d-none"); }
     const seasons = document.getElementById("seasons");
-    seasons.replaceChildren(...series.seasons.map(season));
+    // Seasons in order; films and specials last.
+    const ordered = [...series.seasons].sort((a, b) => (a.is_specials - b.is_specials) || (a.number - b.number));
+    seasons.replaceChildren(...ordered.map(season));
   }
 
   function season(data) {
     const title = data.is_specials ? "Films & specials" : "Season " + data.number;
-    return el("section", { class: "mb-4" },
-      el("h2", { class: "h6 text-uppercase text-body-secondary" }, title),
+    return el("section", { class: "mb-4 season" },
+      el("h2", { class: "h6 text-uppercase text-body-secondary season-title" }, title),
       el("table", { class: "table table-sm align-middle episode-table" },
         el("tbody", {}, data.episodes.map(episode))));
   }
