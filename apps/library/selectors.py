@@ -105,6 +105,10 @@ def assess_episode(episode: Episode, preference: Sequence[Language]) -> EpisodeA
     return EpisodeAssessment(EpisodeStatus.MISSING, best, "no file")
 
 
+def library_is_empty() -> bool:
+    return not Series.objects.exists()
+
+
 def series_with_counts() -> QuerySet[Series]:
     """Series annotated with episode counts; ``missing_count`` counts episodes without a file."""
     return Series.objects.annotate(

@@ -13,10 +13,12 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
+from apps.library.selectors import library_is_empty
+
 
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/dashboard.html")
+    return render(request, "web/dashboard.html", {"library_empty": library_is_empty()})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -195,6 +195,9 @@ def test_phone_navigation_collapses_and_the_theme_choice_is_remembered(stack, br
     live.setup_owner()
     context, page, errors = new_page(browser, PHONE, "light")
     log_in(page, live)
+    assert page.is_visible("#first-run-hint")  # nothing in the library yet
+    assert_fits(page, "the empty dashboard on a phone")
+    screenshot_for_docs(page, "dashboard-empty-phone-light")
     assert page.is_visible(".navbar-toggler")
     assert not page.is_visible("#main-nav a:has-text('Settings')")
     page.click(".navbar-toggler")

@@ -54,3 +54,13 @@ def test_every_page_links_the_icon_and_favicon_ico_leads_to_it(client, owner, ow
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"] == "/static/web/favicon.svg"
+
+
+@pytest.mark.django_db
+def test_the_dashboard_of_an_empty_library_says_what_to_do_first(client, owner, owner_password):
+    from apps.library.models import Series
+
+    client.post("/api/auth/login", {"password": owner_password}, content_type="application/json")
+    assert 'id="first-run-hint"' in client.get("/").content.decode()
+    Series.objects.create(site="aniworld", slug="moonlit-blade", title="Moonlit Blade")
+    assert 'id="first-run-hint"' not in client.get("/").content.decode()
