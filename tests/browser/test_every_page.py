@@ -5,7 +5,7 @@ Content-Security-Policy violation or script error reaches the console. Also: the
 on phones, the theme follows the system and a chosen theme is remembered (by the admin too), the
 downloads page asks before deleting partial files or clearing history, shows cancelled items as
 cancelled, failed ones as a one-line summary with details, enables only the useful queue commands,
-holds and releases a waiting item, and keeps toasts short and few. Search keeps its query in the URL,
+holds and releases a waiting item, applies bulk actions to chosen items, and keeps toasts short and few. Search keeps its query in the URL,
 the library filters as you type, a series lists its seasons in order with films and specials last.
 Screenshots of every page at both sizes and in both themes go to docs/screenshots/ (shown in README).
 """
@@ -235,7 +235,7 @@ def test_downloads_page_confirms_deleting_partials_and_clearing_history(stack, b
     live = stack
     live.setup_owner()
     _series_id, items = seed(live)
-    completed, failed, cancelled, partial, waiting = items[:5]
+    completed, failed, cancelled, partial, waiting, other = items[:6]
     context, page, errors = new_page(browser, DESKTOP, "light")
     log_in(page, live)
     page.wait_for_selector(f"#history-list [data-item-id='{failed}']")
@@ -275,6 +275,31 @@ def test_downloads_page_confirms_deleting_partials_and_clearing_history(stack, b
     page.wait_for_selector(f"#pending-list [data-item-id='{waiting}'][data-state=paused] >> text=on hold")
     page.click(f"#pending-list [data-item-id='{waiting}'] [data-action=release]")
     page.wait_for_selector(f"#pending-list [data-item-id='{waiting}'][data-state=pending]")
+
+    # Bulk actions on chosen waiting items: priority, hold, release, remove (asked first).
+    for item in (waiting, other):
+        page.check(f"#pending-list [data-item-id='{item}'] .pending-choice")
+    assert page.inner_text("#bulk-count") == "2 chosen"
+    page.select_option("#bulk-priority", "high")
+    page.wait_for_selector(f"#pending-list [data-item-id='{other}'] .badge:has-text('High')")
+    assert "High" in page.inner_text(f"#pending-list [data-item-id='{waiting}'] .badge")
+    assert page.inner_text("#bulk-count") == "none chosen"
+    for item in (waiting, other):
+        page.check(f"#pending-list [data-item-id='{item}'] .pending-choice")
+    page.click("#bulk-hold")
+    page.wait_for_selector(f"#pending-list [data-item-id='{other}'][data-state=paused]")
+    page.wait_for_selector(f"#pending-list [data-item-id='{waiting}'][data-state=paused]")
+    page.check("#choose-all-pending")
+    page.click("#bulk-release")
+    page.wait_for_selector(f"#pending-list [data-item-id='{other}'][data-state=pending]")
+    for item in (waiting, other):
+        page.check(f"#pending-list [data-item-id='{item}'] .pending-choice")
+    page.click("#bulk-remove")
+    page.wait_for_selector(".modal.show")
+    assert "Remove 2 download(s)" in page.inner_text(".modal.show")
+    page.click(".modal.show [data-confirm=yes]")
+    page.wait_for_selector(f"#pending-list [data-item-id='{other}']", state="detached")
+    assert page.locator(f"#pending-list [data-item-id='{waiting}']").count() == 0
 
     # Clearing the history asks first too.
     page.click("#clear-completed")

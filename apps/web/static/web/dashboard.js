@@ -12,6 +12,8 @@
   const USEFUL_ACTIONS = { running: ["pause", "stop"], paused: ["resume", "stop"], stopped: ["start"] };
   const SUMMARY_CHARS = 120;
   let refreshTimer = null;
+  let pendingItems = [];
+  const chosen = new Set(); // ids of waiting items chosen for a bulk action; kept across re-renders
 
   function scheduleRefresh(delay) {
     clearTimeout(refreshTimer);
@@ -84,6 +86,8 @@
     const held = item.state === "paused";
     return el("li", { class: "list-group-item", dataset: { itemId: item.id, state: item.state } },
       el("div", { class: "d-flex align-items-start gap-2" },
+        el("input", { class: "form-check-input flex-shrink-0 pending-choice", type: "checkbox", checked: chosen.has(item.id),
+          "aria-label": "Choose " + item.label, onchange: (event) => { if (event.target.checked) chosen.add(item.id); else chosen.delete(item.id); showChoice(); } }),
         el("span", { class: "badge " + (PRIORITY_BADGE[item.priority] || "") }, lists.priorities[item.priority] || item.priority),
         el("span", { class: "flex-grow-1 min-w-0" }, label(item)),
         held ? el("span", { class: "badge text-bg-warning" }, "on hold") : null),
@@ -135,6 +139,29 @@
     target.replaceChildren(...(items.length ? items.map(row) : [el("li", { class: "list-group-item text-body-secondary" }, empty)]));
   }
 
+  function showChoice() {
+    const count = chosen.size;
+    document.getElementById("bulk-count").textContent = count ? count + " chosen" : "none chosen";
+    ["bulk-priority", "bulk-hold", "bulk-release", "bulk-remove"].forEach((id) => { document.getElementById(id).disabled = !count; });
+    const all = document.getElementById("choose-all-pending");
+    all.checked = count > 0 && count === pendingItems.length;
+    all.indeterminate = count > 0 && count < pendingItems.length;
+    all.disabled = !pendingItems.length;
+  }
+
+  async function bulk(calls, done) {
+    const results = await Promise.all(calls);
+    const failedCall = results.find((result) => !result.ok);
+    if (failedCall) toast(failedCall.message, "danger");
+    else toast(done, "success");
+    chosen.clear();
+    scheduleRefresh(0);
+  }
+
+  function chosenItems() {
+    return pendingItems.filter((item) => chosen.has(item.id));
+  }
+
   function showQueueState(state) {
     const badge = document.getElementById("queue-state");
     badge.textContent = lists.queue_states[state] || state;
@@ -159,7 +186,11 @@
     }
     document.getElementById("queue-stats").textContent = parts.join(" · ");
     list("active-list", status.active, activeRow, "Nothing is downloading.");
+    pendingItems = status.pending;
+    const present = new Set(pendingItems.map((item) => item.id));
+    [...chosen].forEach((id) => { if (!present.has(id)) chosen.delete(id); });
     list("pending-list", status.pending, pendingRow, "The queue is empty.");
+    showChoice();
     list("history-list", [...status.failed, ...status.completed], historyRow, "No finished downloads yet.");
     document.getElementById("clear-completed").disabled = !status.completed.length;
     document.getElementById("retry-failed").disabled = !status.failed.some((item) => item.state === "failed");
@@ -190,6 +221,32 @@
   document.getElementById("clear-completed").addEventListener("click", async () => {
     if (!(await Api.confirm("Remove every completed download from the history? The files stay in the library.", "Clear history", "primary"))) return;
     act("del", "/api/queue/completed", undefined, "History cleared");
+  });
+  document.getElementById("choose-all-pending").addEventListener("change", (event) => {
+    chosen.clear();
+    if (event.target.checked) pendingItems.forEach((item) => chosen.add(item.id));
+    document.querySelectorAll("#pending-list .pending-choice").forEach((box) => { box.checked = event.target.checked; });
+    showChoice();
+  });
+  document.getElementById("bulk-priority").addEventListener("change", (event) => {
+    const priority = event.target.value;
+    event.target.value = "";
+    if (!priority) return;
+    bulk(chosenItems().map((item) => Api.post("/api/queue/" + item.id + "/priority", { priority: priority })), "Priority changed");
+  });
+  document.getElementById("bulk-hold").addEventListener("click", () => {
+    bulk(chosenItems().filter((item) => item.state === "pending").map((item) => Api.post("/api/queue/" + item.id + "/pause")), "Held");
+  });
+  document.getElementById("bulk-release").addEventListener("click", () => {
+    bulk(chosenItems().filter((item) => item.state === "paused").map((item) => Api.post("/api/queue/" + item.id + "/resume")), "Released");
+  });
+  document.getElementById("bulk-remove").addEventListener("click", async () => {
+    const items = chosenItems();
+    const partial = items.reduce((sum, item) => sum + (item.bytes_done || 0), 0);
+    const question = "Remove " + items.length + " download(s) from the queue?" +
+      (partial ? " Their partial files (" + formatBytes(partial) + ") are deleted." : "");
+    if (!(await Api.confirm(question, "Remove"))) return;
+    bulk([Api.del("/api/queue/", { ids: items.map((item) => item.id) })], "Removed");
   });
   document.getElementById("retry-failed").addEventListener("click", () => act("post", "/api/queue/retry", {}, "Failed downloads queued again"));
 
