@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.library",
     "apps.catalog",
     "apps.queue",
+    "apps.scorecard",
     "apps.realtime",
 ]
 

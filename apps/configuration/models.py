@@ -21,6 +21,9 @@ class Settings(models.Model):
     retry_backoff_seconds = models.PositiveIntegerField(default=defaults.DEFAULT_RETRY_BACKOFF_SECONDS)
     language_preference = models.JSONField(default=defaults.default_language_preference)
     hoster_preference = models.JSONField(default=defaults.default_hoster_preference)
+    hoster_order_automatic = models.BooleanField(
+        default=False, help_text="Try the hosters that worked best recently first (the hoster scorecard)."
+    )
     naming_template = models.CharField(max_length=512, default=defaults.DEFAULT_NAMING_TEMPLATE)
     provider_urls = models.JSONField(default=defaults.default_provider_urls)
     request_rates = models.JSONField(default=defaults.default_request_rates)

@@ -140,6 +140,11 @@ def hoster_preference() -> list[str]:
     return list(get_settings().hoster_preference)
 
 
+def hoster_order_automatic() -> bool:
+    """Whether downloads try the hosters that worked best recently first (``apps.scorecard``)."""
+    return get_settings().hoster_order_automatic
+
+
 def naming_template() -> str:
     return get_settings().naming_template
 

@@ -50,6 +50,14 @@ class ConfigUpdateSerializer(serializers.Serializer):
     hoster_preference = serializers.ListField(
         child=serializers.ChoiceField(choices=list(defaults.known_hosters())), required=False, min_length=1
     )
+    hoster_order_automatic = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "Try the hosters that worked best recently first: the hoster order above, rearranged per site by "
+            "the last 7 days' success rate (recent attempts weigh more), then throughput; hosters without "
+            "recent attempts keep their place. The scores are in /api/queue/stats under `hosters`."
+        ),
+    )
     naming_template = serializers.CharField(
         required=False,
         help_text="Placeholders: " + " ".join(f"{{{name}}}" for name in naming.PLACEHOLDERS),

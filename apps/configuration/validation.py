@@ -336,6 +336,7 @@ VALIDATORS: dict[str, Validator] = {
     "retry_backoff_seconds": validate_retry_backoff_seconds,
     "language_preference": validate_language_preference,
     "hoster_preference": validate_hoster_preference,
+    "hoster_order_automatic": _boolean,
     "naming_template": validate_naming_template,
     "provider_urls": validate_provider_urls,
     "request_rates": validate_request_rates,

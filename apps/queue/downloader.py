@@ -3,7 +3,10 @@
 claim the lease → resolve the episode's hosters → pick by language and hoster
 preference (the next untried source first) → run the engine with a progress
 callback → complete or record the failed attempt. Every state change goes
-through :mod:`apps.queue.services`; this module only orchestrates.
+through :mod:`apps.queue.services`; this module only orchestrates. Each
+hoster's outcome (with time to first byte and throughput) goes to the hoster
+scorecard (:mod:`apps.scorecard`), whose automatic order, when the owner turns
+it on, decides the hoster preference.
 
 A heartbeat thread renews the lease and writes progress every few seconds, and
 checks twice a second whether the item was cancelled, the queue stopped or the
@@ -24,7 +27,6 @@ from django.db import close_old_connections, connection
 
 from apps.catalog import conf as catalog_conf
 from apps.catalog import services as catalog
-from apps.catalog.resolvers import hoster_order
 from apps.catalog.types import (
     CatalogError,
     EpisodeSources,
@@ -40,6 +42,9 @@ from apps.library.naming import UnsafePathError
 from apps.queue import config, services
 from apps.queue.events import download_progress
 from apps.queue.models import DownloadItem
+from apps.scorecard import selectors as scorecard_selectors
+from apps.scorecard import services as scorecard
+from apps.scorecard.models import Outcome
 from workers.engine import (
     Cancelled,
     DownloadRequest,
@@ -47,10 +52,12 @@ from workers.engine import (
     EngineOptions,
     Failure,
     FailureKind,
+    InsufficientSpace,
     classify,
     discard_partial,
     download,
     incoming_dir,
+    partial_bytes,
 )
 from workers.node import shutdown_requested, worker_identity
 
@@ -201,29 +208,36 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
             sources,
             wanted_language=item.language,
             languages=languages,
-            hosters=hoster_order(),
+            hosters=scorecard_selectors.hoster_order(series.site),
             tried=item.tried_sources,
         )
         if not links:
             raise NotFoundOnSite(no_source_reason(sources, item.language, languages))
-        link, media = _resolve_first(links, heartbeat)
+        link, media = _resolve_first(links, heartbeat, series.site)
         key = source_key(link)
         library_root = config.library_root()
         if not services.begin_source(item.pk, worker_id, link.hoster, link.language.value):
             discard_partial(incoming_dir(library_root), item.pk)
         target = library.episode_target_path(episode, "mkv", link.language.value)
-        result = download(
-            DownloadRequest(
-                item_id=item.pk,
-                source=media,
-                target=target,
-                library_root=library_root,
-                language=link.language.value,
-                title=item.label,
-            ),
-            progress=_progress_callback(item.pk, series.pk, heartbeat),
-            options=_engine_options(),
-        )
+        meter = scorecard.AttemptMeter()
+        meter.start(partial_bytes(incoming_dir(library_root), item.pk))
+        try:
+            result = download(
+                DownloadRequest(
+                    item_id=item.pk,
+                    source=media,
+                    target=target,
+                    library_root=library_root,
+                    language=link.language.value,
+                    title=item.label,
+                ),
+                progress=_progress_callback(item.pk, series.pk, heartbeat, meter),
+                options=_engine_options(),
+            )
+        except EngineError as error:
+            _score_failed_transfer(series.site, link.hoster, error, meter)
+            raise
+        meter.record(series.site, link.hoster, Outcome.SUCCESS)
         relative = library.to_library_relative(result.path)
         services.complete_item(
             item.pk, worker_id, relative_path=relative, size=result.size, language=link.language.value
@@ -248,8 +262,8 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
         return failure.kind.value
 
 
-def _resolve_first(links: list[HosterLink], heartbeat: Heartbeat) -> tuple[HosterLink, MediaSource]:
-    """Resolve the first link that works; a dead hoster falls through to the next one at once."""
+def _resolve_first(links: list[HosterLink], heartbeat: Heartbeat, site: str) -> tuple[HosterLink, MediaSource]:
+    """Resolve the first link that works; a dead hoster falls through to the next one at once (and is scored)."""
     reasons: list[str] = []
     for link in links:
         if heartbeat.signalled.is_set():
@@ -260,18 +274,27 @@ def _resolve_first(links: list[HosterLink], heartbeat: Heartbeat) -> tuple[Hoste
             raise
         except CatalogError as exc:
             reasons.append(f"{link.hoster} ({link.language.label}): {exc}")
+            scorecard.record_attempt(site, link.hoster, Outcome.RESOLVE_FAILED)
             logger.info("item %s: hoster %s failed to resolve: %s", heartbeat.item_id, link.hoster, exc)
     raise _AllHostersFailed("No hoster could be resolved: " + "; ".join(reasons))
+
+
+def _score_failed_transfer(site: str, hoster: str, error: EngineError, meter: scorecard.AttemptMeter) -> None:
+    if isinstance(error, InsufficientSpace):  # our disk, not the hoster
+        return
+    permanent = error.kind == FailureKind.PERMANENT
+    meter.record(site, hoster, Outcome.DOWNLOAD_PERMANENT if permanent else Outcome.DOWNLOAD_FAILED)
 
 
 class _AllHostersFailed(CatalogError):
     """Every candidate hoster failed to resolve this time (transient: the next attempt tries again)."""
 
 
-def _progress_callback(item_id: int, series_id: int, heartbeat: Heartbeat) -> Any:
+def _progress_callback(item_id: int, series_id: int, heartbeat: Heartbeat, meter: scorecard.AttemptMeter) -> Any:
     progress = download_progress(item_id, series_id)
 
     def on_progress(bytes_done: int, bytes_total: int | None, speed: float | None, eta: float | None) -> None:
+        meter.saw(bytes_done)
         if heartbeat.signalled.is_set():
             raise Cancelled(heartbeat.signal, discard_partial=heartbeat.signal == services.Signal.CANCEL)
         heartbeat.update(bytes_done, bytes_total, speed, eta)

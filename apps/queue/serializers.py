@@ -5,8 +5,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from aniworld_site.limits import MAX_DATABASE_ID, database_id_field
-from apps.catalog.types import LANGUAGE_CHOICES
+from apps.catalog.types import LANGUAGE_CHOICES, SITE_CHOICES
 from apps.queue.models import ItemState, QueueState
+from apps.scorecard.models import FAILURES
 
 PRIORITY_NAMES = ["high", "normal", "low"]
 MAX_IDS = 10_000
@@ -168,3 +169,48 @@ class WorkersResponse(serializers.Serializer):
     workers = WorkerResponse(many=True)
     count = serializers.IntegerField()
     nodes = serializers.ListField(child=serializers.CharField())
+
+
+class HosterScoreResponse(serializers.Serializer):
+    site = serializers.ChoiceField(choices=SITE_CHOICES)
+    hoster = serializers.CharField()
+    attempts = serializers.IntegerField(help_text="Attempts in the window.")
+    successes = serializers.IntegerField()
+    failures = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="By kind: " + "; ".join(f"`{outcome.value}`: {outcome.label}" for outcome in FAILURES) + ".",
+    )
+    success_rate = serializers.FloatField(allow_null=True, help_text="Successes / attempts in the window.")
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="(weighted successes + 1) / (weighted attempts + 2); each attempt weighs 0.5 ** (age / half-life).",
+    )
+    average_ttfb_seconds = serializers.FloatField(
+        allow_null=True, help_text="From asking the hoster's media server to its first byte."
+    )
+    throughput = serializers.FloatField(allow_null=True, help_text="Bytes per second of the transfers.")
+    last_attempt_at = serializers.DateTimeField()
+    parallel_connections = serializers.BooleanField(
+        help_text="False while the hoster is remembered as refusing parallel connections (one is used)."
+    )
+
+
+class HosterScorecardResponse(serializers.Serializer):
+    automatic_order = serializers.BooleanField(help_text="The owner's `hoster_order_automatic` setting.")
+    window_hours = serializers.IntegerField(help_text="Attempts older than this are forgotten.")
+    half_life_hours = serializers.FloatField(help_text="An attempt this old counts half in the score.")
+    order = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per site, the hoster order the next download follows.",
+    )
+    scores = HosterScoreResponse(many=True)
+
+
+class QueueStatsResponse(StatsResponse):
+    hosters = HosterScorecardResponse(
+        help_text=(
+            "The hoster scorecard. With the automatic order on, each site's hosters with attempts in the window "
+            "are ordered by score band (tenths), then throughput, then the configured rank; hosters without "
+            "attempts keep their configured position."
+        )
+    )

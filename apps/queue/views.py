@@ -16,6 +16,7 @@ from aniworld_site.schema import ERROR_RESPONSE
 from apps.queue import selectors, services
 from apps.queue import serializers as s
 from apps.queue.errors import InvalidQueueRequest
+from apps.scorecard import selectors as scorecard
 
 TAG = ["queue"]
 
@@ -63,9 +64,13 @@ class WorkersView(APIView):
 
 
 class StatsView(APIView):
-    @extend_schema(tags=TAG, summary="Counts, bytes, average speed and success rate", responses=s.StatsResponse)
+    @extend_schema(
+        tags=TAG,
+        summary="Counts, bytes, average speed and success rate, and the hoster scorecard",
+        responses=s.QueueStatsResponse,
+    )
     def get(self, request: Request) -> Response:
-        return Response(selectors.stats())
+        return Response({**selectors.stats(), "hosters": scorecard.hoster_stats()})
 
 
 class AddView(APIView):
