@@ -44,6 +44,8 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     page.fill("#f-max_concurrent_downloads", "4")
     page.fill("#f-library_path", str(library))
     page.click('#hoster_preference li[data-value="VOE"] button[data-move=up]')
+    assert not page.is_checked("#f-hoster_order_automatic")
+    page.check("#f-hoster_order_automatic")
     page.fill("#f-jellyfin_url", "http://jellyfin.local:8096")
     page.fill("#f-jellyfin_api_key", "jf-browser-secret")
     page.fill("#f-speed_limit_bytes", "500")
@@ -57,6 +59,7 @@ def test_settings_page_shows_errors_saves_and_keeps_secrets(live_stack_factory, 
     assert order[:3] == ["Vidoza", "Vidmoly", "VOE"]
     assert config["hoster_preference"] == ["Vidoza", "VOE", "Vidmoly", *order[3:]]
     assert config["speed_limit_bytes"] == 500 * 1024
+    assert config["hoster_order_automatic"] is True
     assert config["jellyfin_api_key"] == "********"
     assert page.input_value("#f-jellyfin_api_key") == "********"
     assert "jf-browser-secret" not in page.content()
