@@ -52,13 +52,13 @@ from workers.engine import (
     EngineOptions,
     Failure,
     FailureKind,
-    InsufficientSpace,
     classify,
     discard_partial,
     download,
     incoming_dir,
-    partial_bytes,
 )
+from workers.engine.errors import InsufficientSpace
+from workers.engine.storage import partial_bytes
 from workers.node import shutdown_requested, worker_identity
 
 logger = logging.getLogger("aniworld.download")
