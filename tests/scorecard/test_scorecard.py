@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -174,3 +175,25 @@ def test_the_attempt_meter_measures_time_to_first_byte_and_throughput(monkeypatc
     assert meter.ttfb_seconds == pytest.approx(1.0)
     assert meter.bytes_received == 4000 and meter.transfer_seconds == pytest.approx(2.0)
     assert services.AttemptMeter().ttfb_seconds is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_recording_the_same_hour_at_once_lose_no_attempt():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    start = threading.Barrier(6)
+
+    def one() -> None:
+        try:
+            start.wait()
+            record("VOE", Outcome.SUCCESS, 5, bytes_received=10, transfer_seconds=1.0)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        for future in [pool.submit(one) for _ in range(6)]:
+            future.result()
+    (row,) = HosterOutcomeCount.objects.all()
+    assert (row.attempts, row.bytes_received) == (30, 300)
