@@ -56,6 +56,9 @@ class HosterConnectionRule(models.Model):
     site = models.CharField(max_length=16, choices=SITE_CHOICES)
     hoster = models.CharField(max_length=40)
     single_connection_since = models.DateTimeField()
+    refused_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="What the hoster answered to parallel requests (429 or 403)."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "hoster"], name="scorecard_one_connection_rule")]

@@ -72,17 +72,21 @@ def record_attempt(
         logger.warning("could not record a %s attempt with %s on %s: %s", outcome, hoster, site, exc)
 
 
-def mark_single_connection(site: Site | str, hoster: str, at: datetime | None = None) -> None:
-    """Remember that ``hoster`` refuses parallel connections (429/403 to parallel ranges) on ``site``.
+def mark_single_connection(
+    site: Site | str, hoster: str, status: int | None = None, at: datetime | None = None
+) -> None:
+    """Remember that ``hoster`` refuses parallel connections (``status`` 429/403 to parallel ranges) on ``site``.
 
     :func:`apps.scorecard.selectors.allows_parallel` answers False for
     :data:`apps.scorecard.selectors.SINGLE_CONNECTION_MEMORY` after the latest mark.
+    ``functools.partial(mark_single_connection, site, hoster)`` fits the engine's
+    ``on_parallel_refused(status)`` callback.
     """
     try:
         HosterConnectionRule.objects.update_or_create(
             site=Site(site).value,
             hoster=canonical_hoster(hoster),
-            defaults={"single_connection_since": at or timezone.now()},
+            defaults={"single_connection_since": at or timezone.now(), "refused_status": status},
         )
     except Exception as exc:
         logger.warning("could not remember that %s on %s allows one connection only: %s", hoster, site, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from apps.configuration import selectors as configuration
 from apps.configuration.services import update_settings
 from apps.scorecard import selectors, services
-from apps.scorecard.models import HosterOutcomeCount, Outcome
+from apps.scorecard.models import HosterConnectionRule, HosterOutcomeCount, Outcome
 from apps.scorecard.scoring import HALF_LIFE_HOURS, WINDOW_HOURS
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +107,9 @@ def test_throughput_decides_between_equally_reliable_hosters(automatic):
 
 def test_a_hoster_that_refused_parallel_connections_gets_one_for_a_while():
     assert selectors.allows_parallel("aniworld", "VOE")
-    services.mark_single_connection("aniworld", "voe")
+    functools.partial(services.mark_single_connection, "aniworld", "voe")(429)  # as the engine's callback calls it
     assert not selectors.allows_parallel("aniworld", "VOE")
+    assert HosterConnectionRule.objects.get().refused_status == 429
     assert selectors.allows_parallel("sto", "VOE")  # per catalog site
     assert selectors.allows_parallel("aniworld", "Vidoza")
     later = timezone.now() + selectors.SINGLE_CONNECTION_MEMORY + timedelta(minutes=1)
