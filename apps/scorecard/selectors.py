@@ -94,7 +94,7 @@ def hoster_stats(now: datetime | None = None) -> dict[str, Any]:
         .annotate(
             total=Sum("attempts"),
             ttfb_total=Sum("ttfb_seconds"),
-            ttfb_samples=Sum("ttfb_samples"),
+            ttfb_count=Sum("ttfb_samples"),
             bytes_total=Sum("bytes_received"),
             seconds_total=Sum("transfer_seconds"),
             last_attempt_at=Max("last_attempt_at"),
@@ -119,7 +119,7 @@ def hoster_stats(now: datetime | None = None) -> dict[str, Any]:
             "failures": {outcome.value: row[outcome.value] for outcome in FAILURES},
             "success_rate": row[Outcome.SUCCESS.value] / row["total"] if row["total"] else None,
             "score": _score(scores, row["site"], row["hoster"]),
-            "average_ttfb_seconds": _rate(row["ttfb_total"], row["ttfb_samples"]),
+            "average_ttfb_seconds": _rate(row["ttfb_total"], row["ttfb_count"]),
             "throughput": _rate(row["bytes_total"], row["seconds_total"]),
             "last_attempt_at": row["last_attempt_at"],
             "parallel_connections": (row["site"], row["hoster"]) not in single,
