@@ -1,4 +1,4 @@
-"""The automatic hoster order's scoring rule, as pure functions (no database).
+"""The automatic hoster order's scoring rule, as pure functions (no database), and the scorecard's keys.
 
 For each hoster of a catalog site, the attempts of the last :data:`WINDOW_HOURS`
 count, each weighted by its age: ``weight = 0.5 ** (age_hours / HALF_LIFE_HOURS)``,
@@ -21,6 +21,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from apps.catalog.resolvers import resolver_by_name
 
 WINDOW_HOURS = 7 * 24
 HALF_LIFE_HOURS = 24.0
@@ -60,6 +63,17 @@ def score_band(score: float) -> int:
 
 def name_key(hoster: str) -> str:
     return hoster.strip().lower()
+
+
+def canonical_hoster(hoster: str) -> str:
+    """The resolver's spelling of a hoster name ("voe" and "VOE" count as one), else the name as given."""
+    resolver = resolver_by_name(hoster)
+    return resolver.name if resolver is not None else hoster.strip()[:40]
+
+
+def hour_of(moment: datetime) -> int:
+    """The counters' hour bucket: hours since 1970-01-01 00:00 UTC."""
+    return int(moment.timestamp() // 3600)
 
 
 def automatic_order(configured: Sequence[str], scores: Mapping[str, HosterScore]) -> list[str]:

@@ -18,8 +18,15 @@ from apps.catalog.resolvers import hoster_order as configured_hoster_order
 from apps.catalog.types import Site
 from apps.configuration.selectors import hoster_order_automatic
 from apps.scorecard.models import FAILURES, HosterConnectionRule, HosterOutcomeCount, Outcome
-from apps.scorecard.scoring import HALF_LIFE_HOURS, WINDOW_HOURS, HosterScore, automatic_order, name_key
-from apps.scorecard.services import canonical_hoster, hour_of
+from apps.scorecard.scoring import (
+    HALF_LIFE_HOURS,
+    WINDOW_HOURS,
+    HosterScore,
+    automatic_order,
+    canonical_hoster,
+    hour_of,
+    name_key,
+)
 
 # How long a hoster that refused parallel connections gets one connection before parallel ones are tried again.
 SINGLE_CONNECTION_MEMORY = timedelta(days=7)

@@ -15,22 +15,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.catalog.resolvers import resolver_by_name
 from apps.catalog.types import Site
 from apps.scorecard.models import HosterConnectionRule, HosterOutcomeCount, Outcome
-from apps.scorecard.scoring import WINDOW_HOURS
+from apps.scorecard.scoring import WINDOW_HOURS, canonical_hoster, hour_of
 
 logger = logging.getLogger("aniworld.download")
-
-
-def hour_of(moment: datetime) -> int:
-    return int(moment.timestamp() // 3600)
-
-
-def canonical_hoster(hoster: str) -> str:
-    """The resolver's spelling of a hoster name ("voe" and "VOE" count as one), else the name as given."""
-    resolver = resolver_by_name(hoster)
-    return resolver.name if resolver is not None else hoster.strip()[:40]
 
 
 def record_attempt(
