@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from apps.catalog import blocks, resolvers
+from apps.catalog import blocks, conf, resolvers
 from apps.catalog.http import get_client, reset_client
 from apps.catalog.providers import PROVIDERS, provider_for
 from apps.catalog.providers.base import SLUG
@@ -148,13 +149,16 @@ def follow_catalog_redirect(link: HosterLink) -> str:
 
 
 def _follow_redirect_hops(site: Site, link: HosterLink) -> str:
-    label = PROVIDERS[site].label
+    provider = PROVIDERS[site]
+    label = provider.label
     url = link.redirect_url
     for _hop in range(MAX_CATALOG_REDIRECTS):
         page = get_client().fetch(url, bucket=site.value, follow_redirects=False, strict_blocking=True, label=label)
         if page.status in (404, 410):
             raise HosterError(f"{link.hoster}: catalog redirect: {label} no longer has this link ({url})")
         if not page.is_redirect:
+            if getattr(provider, "layout", None) is not None and provider.layout.redirect_stays_is_block:
+                raise _stayed_on_site(label, link, url)
             raise LayoutChanged(
                 f"site layout changed: {label} answered HTTP {page.status} without a redirect for {url}"
             )
@@ -162,6 +166,17 @@ def _follow_redirect_hops(site: Site, link: HosterLink) -> str:
         if _site_of(url) != site:
             return url
     raise HosterError(f"{link.hoster}: catalog redirect: {label} redirected more than {MAX_CATALOG_REDIRECTS} times")
+
+
+def _stayed_on_site(label: str, link: HosterLink, url: str) -> SiteBlocking:
+    """s.to keeps a hoster link on the site behind a captcha modal when it wants a human: a block, not a layout."""
+    retry_at = datetime.now(UTC) + timedelta(seconds=conf.block_cooldown_seconds())
+    return SiteBlocking(
+        f"{label} is blocking us: the {link.hoster} link stayed on the site ({url}, a captcha before the stream) "
+        f"instead of leading to the hoster; the owner has to open the episode in a browser and solve it, then "
+        f"check now (otherwise retrying after {retry_at:%H:%M} UTC)",
+        retry_at,
+    )
 
 
 def resolve_media(link: HosterLink) -> MediaSource:
