@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from apps.catalog.types import Language
+from apps.catalog import selectors as catalog_selectors
+from apps.catalog.types import Language, Site
 from apps.configuration import defaults
 from apps.configuration import selectors as configuration
 from apps.library import naming
 from apps.library.models import Episode, EpisodeState, Series
+from apps.queue import selectors as queue_selectors
 
 DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = tuple(
     Language(value) for value in defaults.DEFAULT_LANGUAGE_PREFERENCE
@@ -173,3 +176,34 @@ def missing_episodes(
         if found:
             result[series] = found
     return result
+
+
+def series_episode(series: Series, episode_id: int) -> Episode | None:
+    return Episode.objects.select_related("season").filter(season__series=series, pk=episode_id).first()
+
+
+def episode_sources(series: Series, episode: Episode, *, check_now: bool = False) -> dict[str, Any]:
+    """What the site offers for one episode (languages, hosters, resolver support; briefly cached) and what the
+    queue's latest attempts with each of those sources gave. Raises catalog errors (SiteBlocking while blocked)."""
+    offered = catalog_selectors.episode_sources(
+        Site(series.site), series.slug, episode.season.number, episode.number, check_now=check_now
+    )
+    attempts = queue_selectors.source_attempts(episode.pk)
+    languages = [
+        {
+            **entry,
+            "hosters": [
+                {**hoster, "last_attempts": attempts.get(f"{hoster['hoster']}:{entry['language']}", [])}
+                for hoster in entry["hosters"]
+            ],
+        }
+        for entry in offered["languages"]
+    ]
+    return {
+        "series_id": series.pk,
+        "episode_id": episode.pk,
+        "season": episode.season.number,
+        "number": episode.number,
+        **offered,
+        "languages": languages,
+    }
