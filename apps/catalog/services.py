@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from apps.catalog import blocks, conf, resolvers
 from apps.catalog.http import get_client, reset_client
@@ -225,6 +226,42 @@ def parse_series_reference(value: str) -> tuple[Site, str]:
         f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/stream/<slug>) "
         "nor 'aniworld:<slug>' / 'sto:<slug>'"
     )
+
+
+@dataclass(frozen=True)
+class CatalogTarget:
+    """What a catalog URL points at: a series, one of its seasons (0 = films), or one episode."""
+
+    site: Site
+    slug: str
+    season: int | None = None
+    episode: int | None = None
+
+
+_SEASON_IN_PATH = re.compile(r"/(?:staffel-(?P<season>\d+)|(?P<films>filme))(?:/|$)")
+_EPISODE_IN_PATH = re.compile(r"/(?:episode|film)-(?P<number>\d+)/?$")
+
+
+def parse_catalog_url(url: str) -> CatalogTarget:
+    """The site, series, season and episode a series, season or episode URL names; ValueError saying what is wrong."""
+    text = (url or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not a URL: give a series, season or episode address (https://…)")
+    site = _site_of(text)
+    if site is None:
+        known = ", ".join(f"{provider.label} ({provider.base_url()})" for provider in PROVIDERS.values())
+        raise ValueError(f"{parts.hostname} is not a catalog site Aniworld knows; known: {known}")
+    slug = PROVIDERS[site].slug_from_url(text)
+    if not slug:
+        raise ValueError(f"{url!r} is not a series, season or episode address on {site.label}")
+    season_match = _SEASON_IN_PATH.search(parts.path)
+    season = None
+    if season_match:
+        season = 0 if season_match.group("films") else int(season_match.group("season"))
+    episode_match = _EPISODE_IN_PATH.search(parts.path)
+    episode = int(episode_match.group("number")) if episode_match and season is not None else None
+    return CatalogTarget(site=site, slug=slug, season=season, episode=episode)
 
 
 def reset() -> None:

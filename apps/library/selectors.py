@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -207,3 +208,23 @@ def episode_sources(series: Series, episode: Episode, *, check_now: bool = False
         **offered,
         "languages": languages,
     }
+
+
+_NUMBER_RANGE = re.compile(r"^(\d+)(?:\s*-\s*(\d+))?$")
+MAX_EPISODE_NUMBERS = 5000
+
+
+def parse_episode_numbers(text: str) -> list[int]:
+    """``"1-5,8"`` → ``[1, 2, 3, 4, 5, 8]`` (in the given order, each once); ValueError saying what is wrong."""
+    numbers: list[int] = []
+    for part in (text or "").split(","):
+        match = _NUMBER_RANGE.match(part.strip())
+        if not match:
+            raise ValueError(f"{part.strip()!r} in {text!r} is not an episode number or a range like 1-5")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if first < 1 or last < first:
+            raise ValueError(f"{part.strip()!r}: a range goes from a number of at least 1 up, like 1-5")
+        if last - first + len(numbers) >= MAX_EPISODE_NUMBERS:
+            raise ValueError(f"{text!r} names more than {MAX_EPISODE_NUMBERS} episodes")
+        numbers.extend(range(first, last + 1))
+    return list(dict.fromkeys(numbers))

@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from apps.queue import heartbeats
 from apps.queue.errors import ItemNotFound
-from apps.queue.models import ACTIVE_STATES, DownloadItem, ItemState, Priority, QueueControl, QueueState
+from apps.queue.models import (
+    ACTIVE_STATES,
+    OPEN_STATES,
+    DownloadItem,
+    ItemState,
+    Priority,
+    QueueControl,
+    QueueState,
+)
 
 DEFAULT_LIST_LIMIT = 200
 
@@ -208,3 +216,17 @@ def source_attempts(episode_id: int, *, per_source: int = 3) -> dict[str, list[d
             if len(entries) < per_source:
                 entries.append(outcome)
     return history
+
+
+def items_data(item_ids: list[int]) -> list[dict[str, Any]]:
+    """Several items as :func:`item_data`, in the order of ``item_ids`` (unknown ids left out)."""
+    found = DownloadItem.objects.in_bulk(item_ids)
+    return [item_data(found[item_id]) for item_id in item_ids if item_id in found]
+
+
+def open_item_ids(episode_ids: list[int]) -> dict[int, int]:
+    """Episode id → its open (not finished) queue item, for the episodes that have one."""
+    rows = DownloadItem.objects.filter(episode_id__in=episode_ids, state__in=OPEN_STATES).values_list(
+        "episode_id", "pk"
+    )
+    return dict(rows)
