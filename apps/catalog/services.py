@@ -223,7 +223,7 @@ def parse_series_reference(value: str) -> tuple[Site, str]:
             if slug:
                 return site, slug
     raise ValueError(
-        f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/stream/<slug>) "
+        f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/<slug>) "
         "nor 'aniworld:<slug>' / 'sto:<slug>'"
     )
 

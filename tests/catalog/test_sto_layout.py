@@ -126,10 +126,20 @@ def test_redirect_that_stays_on_the_site_is_a_block_for_the_owner(fake_catalog):
     blocks.forget(Site.STO)
 
 
-def test_broken_current_layout_names_both_layouts(fake_catalog):
+@pytest.mark.parametrize(
+    ("call", "missing"),
+    [
+        (lambda: services.fetch_series(Site.STO, "harbor-lights"), "the series title (h1.h2.fw-bold"),
+        (lambda: services.fetch_episodes(Site.STO, "harbor-lights", 1), "the episode rows (tr.episode-row)"),
+        (lambda: services.fetch_episode_sources(Site.STO, "harbor-lights", 1, 1), "the hoster list"),
+    ],
+)
+def test_broken_current_layout_names_what_is_missing(fake_catalog, call, missing):
     fake_catalog.set_scenario(broken_layout=True)
-    with pytest.raises(LayoutChanged, match="hoster"):
-        services.fetch_episode_sources(Site.STO, "harbor-lights", 1, 1)
+    with pytest.raises(LayoutChanged) as caught:
+        call()
+    assert str(caught.value).startswith("site layout changed:") and missing in str(caught.value)
+    assert f"{fake_catalog.sto_url}/serie/harbor-lights" in str(caught.value)
 
 
 @pytest.mark.parametrize(

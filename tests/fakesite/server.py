@@ -85,6 +85,9 @@ BROKEN_LAYOUT_REPLACEMENTS = (
     ("changeLanguageBox", "languageBox"),
     ("data-lang-key", "data-language"),
     ("data-play-url", "data-stream-url"),
+    ("h1", "h5"),  # s.to's current layout
+    ("episode-row", "episode-line"),
+    ("season-nav", "season-list"),
 )
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _COOKIE_NUMBERS = itertools.count(1)

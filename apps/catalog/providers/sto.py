@@ -101,7 +101,9 @@ class CurrentLayout:
     suggest_min_length: int = 3  # shorter terms get empty suggestions: ask the search page
     search_page_path: str = "/suche"  # ?term=
     search_max_pages: int = 5
+    search_shows: str = 'div[data-group="shows"]'
     search_cards: str = 'div[data-group="shows"] .card'
+    search_card_image: str = "img[data-src], img[src]"
     search_card_link: str = 'a[href*="/serie/"]'
     search_card_title: str = "h6.show-title"
     search_next: str = "a[rel=next]"
@@ -128,6 +130,7 @@ class CurrentLayout:
     episode_link: str = "a[href]"
     onclick_target: re.Pattern[str] = re.compile(r"""location(?:\.href)?\s*=\s*['"]([^'"]+)['"]""")
     flags: str = "td.episode-language-cell [class*=svg-flag-], td.episode-language-cell use, [class*=svg-flag-]"
+    button_flags: str = "[class*=svg-flag-], use"
     # episode page
     heading: str = "article h2.h4, h2.h4.mb-1, h2.h4"
     heading_titles: re.Pattern[str] = re.compile(r"^S\d+E\d+:\s*(?P<de>.*?)(?:\s*\((?P<en>[^()]*)\))?\s*$")
@@ -208,12 +211,12 @@ class StoProvider(StreamSiteProvider):
                 return self.parse_search_results(entries) if entries else None
             tree = parse_html(page)
             cards = select_once(tree, self.current.search_cards)
-            if not cards and not entries and tree.css_first('[data-group="shows"]') is None:
+            if not cards and not entries and tree.css_first(self.current.search_shows) is None:
                 return None  # not the search page we know
             for card in cards:
                 link = card.css_first(self.current.search_card_link)
                 title = card.css_first(self.current.search_card_title)
-                image = card.css_first("img[data-src], img[src]")
+                image = card.css_first(self.current.search_card_image)
                 cover = (image.attributes.get("data-src") or image.attributes.get("src") or "") if image else ""
                 if link is not None:
                     entries.append(
@@ -242,8 +245,10 @@ class StoProvider(StreamSiteProvider):
     def parse_series(self, page: Page, slug: str) -> SeriesDetails:
         tree = parse_html(page)
         heading = tree.css_first(self.current.title)
-        if heading is None or tree.css_first(self.layout.title) is not None:
+        if tree.css_first(self.layout.title) is not None:
             return super().parse_series(page, slug)
+        if heading is None:
+            raise self.changed(f"the series title ({self.current.title} or {self.layout.title})", page.url)
         title = node_text(heading)
         if not title:
             raise self.changed(f"the series title ({self.current.title})", page.url)
@@ -251,7 +256,7 @@ class StoProvider(StreamSiteProvider):
         meta_line = node_text(tree.css_first(cur.meta_line))
         years = [parse_int(node_text(a)) for a in tree.css(cur.year_link)]
         year_start = years[0] if years else None
-        year_end = self._end_year(tree, year_start)
+        year_end = self._end_year(tree)
         imdb_node = tree.css_first(cur.imdb_link)
         imdb = cur.imdb.search(imdb_node.attributes.get("href") or "") if imdb_node is not None else None
         fsk = cur.fsk.search(meta_line)
@@ -278,7 +283,7 @@ class StoProvider(StreamSiteProvider):
             has_films=False,
         )
 
-    def _end_year(self, tree: LexborHTMLParser, year_start: int | None) -> int | None:
+    def _end_year(self, tree: LexborHTMLParser) -> int | None:
         """The ``<span>`` after the start-year link: a year, or "NA" while the series runs."""
         link = tree.css_first(self.current.year_link)
         node = link.next if link is not None else None
@@ -287,7 +292,7 @@ class StoProvider(StreamSiteProvider):
         if node is None or node.tag != "span":
             return None
         match = re.search(r"\b(19|20)\d{2}\b", node_text(node))
-        return int(match.group()) if match and year_start is not None else None
+        return int(match.group()) if match else None
 
     def _cover(self, tree: LexborHTMLParser, url: str) -> str | None:
         for image in tree.css(self.current.cover):
@@ -385,7 +390,7 @@ class StoProvider(StreamSiteProvider):
             )
             if language is None:
                 language = next(
-                    (found for flag in item.css("[class*=svg-flag-], use") if (found := flag_language(flag))), None
+                    (found for flag in item.css(self.current.button_flags) if (found := flag_language(flag))), None
                 )
             name = self._provider_name(item)
             target = (attributes.get("data-play-url") or "").strip()
