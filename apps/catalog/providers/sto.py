@@ -32,7 +32,6 @@ Current layout, as the reference client and independent clients read it:
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +45,6 @@ from apps.catalog.providers.base import (
     SLUG,
     Layout,
     StreamSiteProvider,
-    clean_text,
     language_from,
     node_text,
     parse_html,
@@ -227,17 +225,15 @@ class StoProvider(StreamSiteProvider):
                         }
                     )
             following = tree.css_first(self.current.search_next)
-            url = self.absolute(html.unescape(following.attributes.get("href") or ""), page.url) if following else None
+            url = self.absolute(following.attributes.get("href") or "", page.url) if following else None
         return self.parse_search_results(entries)
 
     def parse_search_results(self, entries: list[Any]) -> list[SearchResult]:
-        """Entries whose link is absolute on an s.to host are made site-relative first."""
+        """Entries whose link is absolute on an s.to host are made site-relative first (titles are cleaned there)."""
         relative = []
         for entry in entries:
             if isinstance(entry, dict) and str(entry.get("link") or "").startswith(("http://", "https://")):
                 entry = {**entry, "link": urlsplit(str(entry["link"])).path}
-            if isinstance(entry, dict) and entry.get("title"):
-                entry = {**entry, "title": clean_text(entry["title"])}
             relative.append(entry)
         return super().parse_search_results(relative)
 
@@ -353,7 +349,7 @@ class StoProvider(StreamSiteProvider):
 
     def _row_target(self, row: LexborNode, season: int) -> str:
         """The row's episode URL: its ``onclick`` location, else a link to ``/staffel-N/episode-M``."""
-        onclick = self.current.onclick_target.search(html.unescape(row.attributes.get("onclick") or ""))
+        onclick = self.current.onclick_target.search(row.attributes.get("onclick") or "")
         if onclick:
             return onclick.group(1)
         for anchor in row.css(self.current.episode_link):
