@@ -167,9 +167,10 @@ class Command(BaseCommand):
         state = item["state"]
         total = item["bytes_total"]
         progress.update(task, completed=item["bytes_done"], total=total, state=state)
-        if states.get(item["id"]) == state:
+        shown = f"{state}:{item['hoster']}:{item['language_used']}"  # a line when the state or the source changes
+        if states.get(item["id"]) == shown:
             return
-        states[item["id"]] = state
+        states[item["id"]] = shown
         detail = ""
         if state == "downloading" and item["hoster"]:
             detail = f" from {item['hoster']} ({item['language_used']})"
