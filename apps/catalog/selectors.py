@@ -1,14 +1,23 @@
-"""Read side of the catalog for the API: search across sites with a short-lived cache."""
+"""Read side of the catalog for the API: search across sites and an episode's sources, with a short-lived cache."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
 
-from apps.catalog import services
-from apps.catalog.types import CatalogError, LayoutChanged, SearchResult, Site, SiteBlocking, SiteUnavailable
+from apps.catalog import resolvers, services
+from apps.catalog.types import (
+    CatalogError,
+    Language,
+    LayoutChanged,
+    SearchResult,
+    Site,
+    SiteBlocking,
+    SiteUnavailable,
+)
 
 SEARCH_CACHE_SECONDS = 300
 CACHE_VERSION = "v1"
@@ -91,4 +100,48 @@ def search_catalog(query: str, site: Site | None = None, *, check_now: bool = Fa
     }
     if not outcome.failures:
         cache.set(key, data, SEARCH_CACHE_SECONDS)
+    return {**data, "cached": False}
+
+
+SOURCES_CACHE_SECONDS = 300
+
+
+def sources_cache_key(site: Site, slug: str, season: int, number: int) -> str:
+    return f"catalog:sources:{CACHE_VERSION}:{Site(site).value}:{slug}:{season}:{number}"
+
+
+def episode_sources(site: Site, slug: str, season: int, number: int, *, check_now: bool = False) -> dict[str, Any]:
+    """The languages an episode page offers and the hosters per language, each saying whether a resolver exists.
+
+    Cached for a few minutes. A site known to block us is not asked (SiteBlocking) unless ``check_now``,
+    which also skips the cache.
+    """
+    site = Site(site)
+    key = sources_cache_key(site, slug, season, number)
+    if check_now:
+        services.check_now(site)
+    else:
+        cached = cache.get(key)
+        if cached is not None:
+            return {**cached, "cached": True}
+    sources = services.fetch_episode_sources(site, slug, season, number)
+    by_language: dict[str, list[dict[str, Any]]] = {language.value: [] for language in sources.languages}
+    for link in sources.hosters:
+        hosters = by_language.setdefault(link.language.value, [])
+        if any(entry["hoster"] == link.hoster for entry in hosters):
+            continue
+        resolver = resolvers.resolver_by_name(link.hoster)
+        hosters.append({"hoster": link.hoster, "supported": resolver is not None})
+    data = {
+        "site": site.value,
+        "url": sources.episode.url,
+        "title_de": sources.episode.title_de,
+        "title_en": sources.episode.title_en,
+        "languages": [
+            {"language": value, "label": Language(value).label, "hosters": hosters}
+            for value, hosters in by_language.items()
+        ],
+        "fetched_at": datetime.now(UTC).isoformat(),
+    }
+    cache.set(key, data, SOURCES_CACHE_SECONDS)
     return {**data, "cached": False}

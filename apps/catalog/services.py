@@ -13,9 +13,11 @@ import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from apps.catalog import blocks, resolvers
+from apps.catalog import blocks, conf, resolvers
 from apps.catalog.http import get_client, reset_client
 from apps.catalog.providers import PROVIDERS, provider_for
 from apps.catalog.providers.base import SLUG
@@ -148,13 +150,16 @@ def follow_catalog_redirect(link: HosterLink) -> str:
 
 
 def _follow_redirect_hops(site: Site, link: HosterLink) -> str:
-    label = PROVIDERS[site].label
+    provider = PROVIDERS[site]
+    label = provider.label
     url = link.redirect_url
     for _hop in range(MAX_CATALOG_REDIRECTS):
         page = get_client().fetch(url, bucket=site.value, follow_redirects=False, strict_blocking=True, label=label)
         if page.status in (404, 410):
             raise HosterError(f"{link.hoster}: catalog redirect: {label} no longer has this link ({url})")
         if not page.is_redirect:
+            if getattr(provider, "layout", None) is not None and provider.layout.redirect_stays_is_block:
+                raise _stayed_on_site(label, link, url)
             raise LayoutChanged(
                 f"site layout changed: {label} answered HTTP {page.status} without a redirect for {url}"
             )
@@ -162,6 +167,17 @@ def _follow_redirect_hops(site: Site, link: HosterLink) -> str:
         if _site_of(url) != site:
             return url
     raise HosterError(f"{link.hoster}: catalog redirect: {label} redirected more than {MAX_CATALOG_REDIRECTS} times")
+
+
+def _stayed_on_site(label: str, link: HosterLink, url: str) -> SiteBlocking:
+    """s.to keeps a hoster link on the site behind a captcha modal when it wants a human: a block, not a layout."""
+    retry_at = datetime.now(UTC) + timedelta(seconds=conf.block_cooldown_seconds())
+    return SiteBlocking(
+        f"{label} is blocking us: the {link.hoster} link stayed on the site ({url}, a captcha before the stream) "
+        f"instead of leading to the hoster; the owner has to open the episode in a browser and solve it, then "
+        f"check now (otherwise retrying after {retry_at:%H:%M} UTC)",
+        retry_at,
+    )
 
 
 def resolve_media(link: HosterLink) -> MediaSource:
@@ -207,9 +223,45 @@ def parse_series_reference(value: str) -> tuple[Site, str]:
             if slug:
                 return site, slug
     raise ValueError(
-        f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/stream/<slug>) "
+        f"{value!r} is neither a catalog series URL (…/anime/stream/<slug>, …/serie/<slug>) "
         "nor 'aniworld:<slug>' / 'sto:<slug>'"
     )
+
+
+@dataclass(frozen=True)
+class CatalogTarget:
+    """What a catalog URL points at: a series, one of its seasons (0 = films), or one episode."""
+
+    site: Site
+    slug: str
+    season: int | None = None
+    episode: int | None = None
+
+
+_SEASON_IN_PATH = re.compile(r"/(?:staffel-(?P<season>\d+)|(?P<films>filme))(?:/|$)")
+_EPISODE_IN_PATH = re.compile(r"/(?:episode|film)-(?P<number>\d+)/?$")
+
+
+def parse_catalog_url(url: str) -> CatalogTarget:
+    """The site, series, season and episode a series, season or episode URL names; ValueError saying what is wrong."""
+    text = (url or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not a URL: give a series, season or episode address (https://…)")
+    site = _site_of(text)
+    if site is None:
+        known = ", ".join(f"{provider.label} ({provider.base_url()})" for provider in PROVIDERS.values())
+        raise ValueError(f"{parts.hostname} is not a catalog site Aniworld knows; known: {known}")
+    slug = PROVIDERS[site].slug_from_url(text)
+    if not slug:
+        raise ValueError(f"{url!r} is not a series, season or episode address on {site.label}")
+    season_match = _SEASON_IN_PATH.search(parts.path)
+    season = None
+    if season_match:
+        season = 0 if season_match.group("films") else int(season_match.group("season"))
+    episode_match = _EPISODE_IN_PATH.search(parts.path)
+    episode = int(episode_match.group("number")) if episode_match and season is not None else None
+    return CatalogTarget(site=site, slug=slug, season=season, episode=episode)
 
 
 def reset() -> None:

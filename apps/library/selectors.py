@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from apps.catalog.types import Language
+from apps.catalog import selectors as catalog_selectors
+from apps.catalog.types import Language, Site
 from apps.configuration import defaults
 from apps.configuration import selectors as configuration
 from apps.library import naming
 from apps.library.models import Episode, EpisodeState, Series
+from apps.queue import selectors as queue_selectors
 
 DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = tuple(
     Language(value) for value in defaults.DEFAULT_LANGUAGE_PREFERENCE
@@ -173,3 +177,54 @@ def missing_episodes(
         if found:
             result[series] = found
     return result
+
+
+def series_episode(series: Series, episode_id: int) -> Episode | None:
+    return Episode.objects.select_related("season").filter(season__series=series, pk=episode_id).first()
+
+
+def episode_sources(series: Series, episode: Episode, *, check_now: bool = False) -> dict[str, Any]:
+    """What the site offers for one episode (languages, hosters, resolver support; briefly cached) and what the
+    queue's latest attempts with each of those sources gave. Raises catalog errors (SiteBlocking while blocked)."""
+    offered = catalog_selectors.episode_sources(
+        Site(series.site), series.slug, episode.season.number, episode.number, check_now=check_now
+    )
+    attempts = queue_selectors.source_attempts(episode.pk)
+    languages = [
+        {
+            **entry,
+            "hosters": [
+                {**hoster, "last_attempts": attempts.get(f"{hoster['hoster']}:{entry['language']}", [])}
+                for hoster in entry["hosters"]
+            ],
+        }
+        for entry in offered["languages"]
+    ]
+    return {
+        "series_id": series.pk,
+        "episode_id": episode.pk,
+        "season": episode.season.number,
+        "number": episode.number,
+        **offered,
+        "languages": languages,
+    }
+
+
+_NUMBER_RANGE = re.compile(r"^(\d+)(?:\s*-\s*(\d+))?$")
+MAX_EPISODE_NUMBERS = 5000
+
+
+def parse_episode_numbers(text: str) -> list[int]:
+    """``"1-5,8"`` → ``[1, 2, 3, 4, 5, 8]`` (in the given order, each once); ValueError saying what is wrong."""
+    numbers: list[int] = []
+    for part in (text or "").split(","):
+        match = _NUMBER_RANGE.match(part.strip())
+        if not match:
+            raise ValueError(f"{part.strip()!r} in {text!r} is not an episode number or a range like 1-5")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if first < 1 or last < first:
+            raise ValueError(f"{part.strip()!r}: a range goes from a number of at least 1 up, like 1-5")
+        if last - first + len(numbers) >= MAX_EPISODE_NUMBERS:
+            raise ValueError(f"{text!r} names more than {MAX_EPISODE_NUMBERS} episodes")
+        numbers.extend(range(first, last + 1))
+    return list(dict.fromkeys(numbers))

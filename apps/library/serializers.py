@@ -228,3 +228,36 @@ class RefreshResultSerializer(serializers.Serializer):
     new_episode_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
     last_refreshed = serializers.DateTimeField(allow_null=True)
     series = SeriesDetailSerializer()
+
+
+class SourceAttemptSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField(help_text="The queue item of that attempt.")
+    result = serializers.ChoiceField(["completed", "in_progress", "failed", "cancelled", "interrupted"])
+    at = serializers.DateTimeField()
+    error = serializers.CharField(allow_null=True, help_text="The item's last error (kept for its latest source only).")
+
+
+class SourceHosterSerializer(serializers.Serializer):
+    hoster = serializers.CharField(help_text="As the site names it, e.g. VOE.")
+    supported = serializers.BooleanField(help_text="Aniworld has a resolver for this hoster.")
+    last_attempts = SourceAttemptSerializer(many=True, help_text="Newest first, at most three.")
+
+
+class SourceLanguageSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(LANGUAGE_CHOICES)
+    label = serializers.CharField()
+    hosters = SourceHosterSerializer(many=True)
+
+
+class EpisodeSourcesSerializer(serializers.Serializer):
+    series_id = serializers.IntegerField()
+    episode_id = serializers.IntegerField()
+    season = serializers.IntegerField(help_text="0 = films/specials")
+    number = serializers.IntegerField()
+    site = serializers.ChoiceField(SITE_CHOICES)
+    url = serializers.CharField(help_text="The episode page on the catalog site.")
+    title_de = serializers.CharField(allow_blank=True)
+    title_en = serializers.CharField(allow_blank=True)
+    languages = SourceLanguageSerializer(many=True, help_text="In the order the episode page lists them.")
+    fetched_at = serializers.DateTimeField(help_text="When the episode page was read.")
+    cached = serializers.BooleanField(help_text="Answered from the few-minute cache.")

@@ -16,7 +16,7 @@ import os
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -648,3 +648,40 @@ def set_episodes_ignored(episode_ids: list[int], ignored: bool = True) -> int:
             restore_episode_state(episode_id, unignore=True)
         count += 1
     return count
+
+
+def get_or_add_series(site: Site | str, slug: str) -> tuple[Series, bool]:
+    """The library's series for ``site``/``slug``, added from the catalog when it is not there yet (True)."""
+    existing = Series.objects.filter(site=Site(site), slug=slug).first()
+    if existing is not None:
+        return existing, False
+    try:
+        return add_series(site, slug), True
+    except SeriesAlreadyExists as exc:  # added by someone else a moment ago
+        return exc.series, False
+
+
+class EpisodesNotInLibrary(Exception):
+    def __init__(self, season: int, numbers: list[int]):
+        listed = ", ".join(str(number) for number in numbers)
+        super().__init__(f"season {season} has no episode {listed} (not on the site, or not yet refreshed)")
+        self.season = season
+        self.numbers = numbers
+
+
+def episodes_by_numbers(series: Series, season: int | None, numbers: Sequence[int] | None) -> list[Episode]:
+    """Episodes of ``series``: every one (no season), a whole season (no numbers), or the numbered ones of a season.
+
+    Raises :class:`EpisodesNotInLibrary` naming the numbers the season does not have.
+    """
+    episodes = Episode.objects.filter(season__series=series).select_related("season")
+    if season is not None:
+        episodes = episodes.filter(season__number=season)
+    episodes = episodes.order_by("season__number", "number")
+    if season is None or numbers is None:
+        return list(episodes)
+    by_number = {episode.number: episode for episode in episodes.filter(number__in=list(numbers))}
+    unknown = [number for number in numbers if number not in by_number]
+    if unknown:
+        raise EpisodesNotInLibrary(season, unknown)
+    return [by_number[number] for number in dict.fromkeys(numbers)]

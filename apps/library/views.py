@@ -24,6 +24,7 @@ from apps.library.serializers import (
     AddSeriesRequestSerializer,
     DownloadRequestSerializer,
     DownloadResultSerializer,
+    EpisodeSourcesSerializer,
     RefreshResultSerializer,
     ScanStatusSerializer,
     SeriesDetailSerializer,
@@ -178,6 +179,34 @@ class SeriesRefreshView(APIView):
         except CatalogError as exc:
             raise catalog_api_error(exc) from exc
         return Response({**result, "series": SeriesDetailSerializer(get_series(pk)).data})
+
+
+class EpisodeSourcesView(APIView):
+    """What the site offers for one episode and how the queue's attempts with each source went."""
+
+    throttle_classes = [CatalogRateThrottle]
+
+    @extend_schema(
+        parameters=[CHECK_NOW],
+        responses={200: EpisodeSourcesSerializer, 404: ERROR_RESPONSE, 502: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+        description=(
+            "The languages the episode page offers and, per language, its hosters: whether Aniworld has a "
+            "resolver for each and what the latest queue attempts with that hoster and language gave "
+            "(newest first). The site's part is cached for five minutes (`cached`); while the site is known to "
+            "block us the answer is 503 with `Retry-After` and nothing is sent (unless `check_now`, which also "
+            "skips the cache). 404 for an unknown series or an episode not in it."
+        ),
+    )
+    def get(self, request: Request, pk: int, episode_pk: int) -> Response:
+        series = get_series(pk)
+        episode = selectors.series_episode(series, episode_pk)
+        if episode is None:
+            raise ApiError(f"Series {pk} has no episode with id {episode_pk}.", code="not_found", status_code=404)
+        try:
+            data = selectors.episode_sources(series, episode, check_now=bool(_optional_bool(request, "check_now")))
+        except CatalogError as exc:
+            raise catalog_api_error(exc, not_found_status=status.HTTP_404_NOT_FOUND) from exc
+        return Response(data)
 
 
 class SeriesDownloadView(APIView):

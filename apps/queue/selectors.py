@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from apps.queue import heartbeats
 from apps.queue.errors import ItemNotFound
-from apps.queue.models import ACTIVE_STATES, DownloadItem, ItemState, Priority, QueueControl, QueueState
+from apps.queue.models import (
+    ACTIVE_STATES,
+    OPEN_STATES,
+    DownloadItem,
+    ItemState,
+    Priority,
+    QueueControl,
+    QueueState,
+)
 
 DEFAULT_LIST_LIMIT = 200
 
@@ -166,3 +174,59 @@ def live_workers() -> list[dict[str, Any]]:
             age = None
         workers.append({**record, "age_seconds": round(age, 1) if age is not None else None})
     return sorted(workers, key=lambda worker: (str(worker.get("node")), str(worker.get("name"))))
+
+
+SOURCE_HISTORY_ITEMS = 50  # newest download items of one episode looked at
+
+
+def _attempt_result(item: DownloadItem, key: str) -> str:
+    if item.state == ItemState.COMPLETED:
+        return "completed"
+    if item.state in ACTIVE_STATES:
+        return "in_progress"
+    if item.state == ItemState.CANCELLED:
+        return "cancelled"
+    if item.state == ItemState.FAILED or key in (item.tried_sources or []):
+        return "failed"
+    return "interrupted"  # pending/paused again after a stop, before this source failed
+
+
+def source_attempts(episode_id: int, *, per_source: int = 3) -> dict[str, list[dict[str, Any]]]:
+    """What the queue's attempts with each source of one episode gave, newest first, keyed ``"hoster:language"``.
+
+    Read from what each download item records: the source of its current or last attempt
+    (``hoster``/``language_used``, with the item's state and last error) and the sources whose
+    attempts failed before (``tried_sources``; their own error messages are not kept).
+    """
+    history: dict[str, list[dict[str, Any]]] = {}
+    items = DownloadItem.objects.filter(episode_id=episode_id).order_by("-updated_at", "-id")[:SOURCE_HISTORY_ITEMS]
+    for item in items:
+        at = item.finished_at or item.updated_at
+        current = f"{item.hoster}:{item.language_used}" if item.hoster and item.language_used else None
+        outcomes: list[tuple[str, dict[str, Any]]] = []
+        if current:
+            result = _attempt_result(item, current)
+            error = (item.last_error or None) if result in ("failed", "interrupted") else None
+            outcomes.append((current, {"item_id": item.pk, "result": result, "at": at, "error": error}))
+        for key in reversed(item.tried_sources or []):
+            if key != current:
+                outcomes.append((key, {"item_id": item.pk, "result": "failed", "at": at, "error": None}))
+        for key, outcome in outcomes:
+            entries = history.setdefault(key, [])
+            if len(entries) < per_source:
+                entries.append(outcome)
+    return history
+
+
+def items_data(item_ids: list[int]) -> list[dict[str, Any]]:
+    """Several items as :func:`item_data`, in the order of ``item_ids`` (unknown ids left out)."""
+    found = DownloadItem.objects.in_bulk(item_ids)
+    return [item_data(found[item_id]) for item_id in item_ids if item_id in found]
+
+
+def open_item_ids(episode_ids: list[int]) -> dict[int, int]:
+    """Episode id → its open (not finished) queue item, for the episodes that have one."""
+    rows = DownloadItem.objects.filter(episode_id__in=episode_ids, state__in=OPEN_STATES).values_list(
+        "episode_id", "pk"
+    )
+    return dict(rows)

@@ -20,7 +20,7 @@ def test_search_merges_both_sites_and_cleans_titles(fake_catalog):
     assert result.cover_url == f"{fake_catalog.aniworld_url}/public/img/cover/moonlit-blade.png"
     assert "Tom & Jerry" in result.description  # entities decoded
     stats = fake_catalog.stats()["requests"]
-    assert stats["/aw/ajax/search"] == 1 and stats["/sto/ajax/search"] == 1
+    assert stats["/aw/ajax/search"] == 1 and stats["/sto/api/search/suggest"] == 1
 
 
 def test_search_decodes_entities_and_drops_non_series_links(fake_catalog):
@@ -31,7 +31,7 @@ def test_search_decodes_entities_and_drops_non_series_links(fake_catalog):
 def test_search_one_site(fake_catalog):
     results = services.search("harbor", Site.STO)
     assert [(r.site, r.slug, r.title) for r in results] == [(Site.STO, "harbor-lights", "Harbor Lights")]
-    assert "/sto/ajax/search" in fake_catalog.stats()["requests"]
+    assert "/sto/api/search/suggest" in fake_catalog.stats()["requests"]
     assert "/aw/ajax/search" not in fake_catalog.stats()["requests"]
 
 
@@ -123,6 +123,8 @@ def test_film_sources(fake_catalog):
 
 
 def test_sto_newer_hoster_layout(fake_catalog):
+    """The fake s.to's older layout with data-play-url buttons (the current one: tests/catalog/test_sto_layout.py)."""
+    fake_catalog.set_scenario(sto_layout="classic")
     sources = services.fetch_episode_sources(Site.STO, "harbor-lights", 1, 3)
     assert (sources.episode.title_de, sources.episode.title_en) == ("Sturm", "Storm")  # from "S01E03: Sturm (Storm)"
     assert sources.languages == (Language.ENGLISH_DUB, Language.GERMAN_SUB)

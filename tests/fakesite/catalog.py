@@ -49,6 +49,9 @@ LANGUAGE_FLAG = {
     Language.GERMAN_SUB: ("japanese-german.svg", "mit Untertitel Deutsch"),
     Language.ENGLISH_DUB: ("english.svg", "Englisch"),
 }
+# s.to's current layout: flag names (svg-flag-<name>) and button labels
+STO_FLAG_NAME = {Language.GERMAN_DUB: "german", Language.ENGLISH_DUB: "english", Language.GERMAN_SUB: "english-german"}
+STO_LANGUAGE_LABEL = {Language.GERMAN_DUB: "Deutsch", Language.ENGLISH_DUB: "Englisch", Language.GERMAN_SUB: "Ger-Sub"}
 STO_LANGUAGE_FLAG = {
     Language.GERMAN_DUB: ("german.svg", "Deutsch"),
     Language.ENGLISH_DUB: ("english.svg", "Englisch"),
@@ -244,4 +247,19 @@ def build_catalog() -> FakeCatalog:
             2: [b.episode(2, 1, "Neue Lichter", "New Lights", [de, en])],
         },
     )
-    return FakeCatalog([moonlit, spirit, hostile, harbor], b.links)
+    # Like s.to's /serie/18if: English dub and German subtitles only, an entity in the title.
+    beyond = FakeSeries(
+        site=Site.STO,
+        slug="from-and-beyond",
+        title="From & Beyond",
+        alternative_titles=["Fernlichter"],
+        year_start=2022,
+        year_end=None,
+        description="A town nobody leaves. „Quoted“ & <tagged>.",
+        genres=["Horror"],
+        fsk=16,
+        imdb_id="tt9813792",
+        rating=4.0,
+        seasons={1: [b.episode(1, 1, "Lang lebe die Neue Fleisch", "Long Live the New Flesh", [en, de_sub])]},
+    )
+    return FakeCatalog([moonlit, spirit, hostile, harbor, beyond], b.links)

@@ -41,7 +41,7 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from apps.catalog.resolvers import RESOLVERS
 from apps.catalog.types import Language, Site
@@ -52,8 +52,10 @@ from tests.fakesite.catalog import (
     HOSTILE_TITLE,
     LANGUAGE_FLAG,
     LANGUAGE_KEY,
+    STO_FLAG_NAME,
     STO_LANGUAGE_FLAG,
     STO_LANGUAGE_KEY,
+    STO_LANGUAGE_LABEL,
     FakeCatalog,
     FakeEpisode,
     FakeLink,
@@ -64,7 +66,10 @@ from tests.fakesite.media import HEIGHT, MediaFiles, cover_png, ensure_media
 
 PAGES_DIR = Path(__file__).parent / "pages"
 SITE_PREFIX = {Site.ANIWORLD: "/aw", Site.STO: "/sto"}  # how statistics and scenarios name each site's listener
-SERIES_ROOT = {Site.ANIWORLD: "/anime/stream", Site.STO: "/serie/stream"}
+SERIES_ROOT = {Site.ANIWORLD: "/anime/stream", Site.STO: "/serie/stream"}  # s.to's older layout
+STO_SERIES_ROOT = "/serie"  # s.to's current layout
+STO_SEARCH_PAGE_SIZE = 1  # so a two-result search already has a second page
+STO_PLACEHOLDER_EVERY = 4  # every 4th s.to button names its hoster only by its image
 SITE_NAME = {Site.ANIWORLD: "AniWorld", Site.STO: "SerienStream"}
 # Media of these hosters answer 403 without a Referer; these serve HLS (both as their resolvers' samples say).
 REFERER_REQUIRED = frozenset(
@@ -80,6 +85,9 @@ BROKEN_LAYOUT_REPLACEMENTS = (
     ("changeLanguageBox", "languageBox"),
     ("data-lang-key", "data-language"),
     ("data-play-url", "data-stream-url"),
+    ("h1", "h5"),  # s.to's current layout
+    ("episode-row", "episode-line"),
+    ("season-nav", "season-list"),
 )
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _COOKIE_NUMBERS = itertools.count(1)
@@ -124,6 +132,8 @@ class Scenarios:
     broken_search: bool = False  # /ajax/search answers 404 HTML (the legacy endpoint still works)
     redirect_target: str | None = None  # catalog redirects (/redirect/<id>, /r?t=) point here instead
     embed_redirect_target: str | None = None  # hoster embed pages answer 302 to this URL
+    sto_layout: str = "current"  # s.to's markup: "current" (2026 redesign) or "classic" (the aniworld.to engine)
+    sto_redirect_stays: bool = False  # s.to's /r?t= stays on the site: "Stream wird vorbereitet..." captcha modal
 
     def update(self, changes: dict[str, Any]) -> None:
         names = {f.name for f in dataclasses.fields(self)}
@@ -490,8 +500,11 @@ class _Handler(BaseHTTPRequestHandler):
         site = Site.ANIWORLD if prefix == "aw" else Site.STO
         return self.site.catalog.find(site, slug)
 
+    def _sto_current(self, prefix: str) -> bool:
+        return prefix == "sto" and self.site.scenarios.sto_layout == "current"
+
     def search(self, *, prefix: str, query: dict, **_: Any) -> None:
-        if self.site.scenarios.broken_search:
+        if self.site.scenarios.broken_search or self._sto_current(prefix):
             self.not_found()
             return
         if self.headers.get("X-Requested-With") != "XMLHttpRequest":
@@ -502,6 +515,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_json(200, self._search_entries(prefix, keyword, legacy=False))
 
     def legacy_search(self, *, prefix: str, query: dict, **_: Any) -> None:
+        if self._sto_current(prefix):
+            self.not_found()
+            return
         keyword = (query.get("keyword") or [""])[0]
         self.send_json(200, self._search_entries(prefix, keyword, legacy=True))
 
@@ -541,6 +557,9 @@ class _Handler(BaseHTTPRequestHandler):
         if number not in series.seasons:
             self.not_found()
             return
+        if self._sto_current(prefix):
+            self._render_sto(series, number, self._sto_season_table(series, number))
+            return
         self._render_series(series, number, self._season_table(series, number))
 
     def films_page(self, *, prefix: str, slug: str, **_: Any) -> None:
@@ -557,10 +576,16 @@ class _Handler(BaseHTTPRequestHandler):
         if series is None or episode is None:
             self.not_found()
             return
+        if self._sto_current(prefix):
+            table = self._sto_season_table(series, season_number)
+            self._render_sto(series, season_number, self._sto_episode(episode) + table)
+            return
         block = self._sto_episode_block(episode) if series.site == Site.STO else self._episode_block(episode)
         self._render_series(series, season_number, block)
 
     def _series_path(self, series: FakeSeries) -> str:
+        if series.site == Site.STO and self.site.scenarios.sto_layout == "current":
+            return f"{STO_SERIES_ROOT}/{series.slug}"
         return f"{SERIES_ROOT[series.site]}/{series.slug}"
 
     def _episode_path(self, series: FakeSeries, episode: FakeEpisode) -> str:
@@ -684,6 +709,145 @@ class _Handler(BaseHTTPRequestHandler):
             hosters=hosters,
         )
 
+    # -- s.to's current layout (see apps/catalog/providers/sto.py) ---------------------------
+    def _render_sto(self, series: FakeSeries, season: int, content: str) -> None:
+        root = self._series_path(series)
+        season_links = [
+            f'<li class="nav-item"><a href="{root}/staffel-{n}" class="nav-link{" bg-primary" if n == season else ""}"'
+            f' title="Staffel {n}">{n}</a></li>'
+            for n in series.season_numbers
+        ]
+        genres = ", ".join(
+            f'<a href="https://serienstream.to/genre/{esc(g.lower())}" class="link-light">{esc(g)}</a>'
+            for g in series.genres
+        )
+        page = render(
+            "sto_page.html",
+            slug=series.slug,
+            title=esc(self.site.series_title(series)),
+            year_start=series.year_start,
+            year_end=series.year_end or "NA",
+            fsk=series.fsk,
+            imdb=series.imdb_id,
+            description=esc(series.description),
+            genres=genres,
+            season_links="\n    ".join(season_links),
+            content=content,
+        )
+        self.catalog_html(200, page)
+
+    @staticmethod
+    def _sto_flags(languages: list[Language]) -> str:
+        return "".join(
+            f'<svg class="watch-language svg-flag-{STO_FLAG_NAME[language]}" width="24" height="16">'
+            f'<use href="#icon-flag-{STO_FLAG_NAME[language]}"></use></svg>'
+            for language in languages
+        )
+
+    def _sto_season_table(self, series: FakeSeries, season: int) -> str:
+        rows = []
+        for episode in series.seasons[season]:
+            title_de, title_en = self.site.episode_titles(episode)
+            hosters = dict.fromkeys(link.hoster for link in episode.links)
+            rows.append(
+                render(
+                    "sto_season_row.html",
+                    row_class="seen" if episode.number == 1 else "",
+                    url=self._episode_path(series, episode),
+                    number=episode.number,
+                    title_de=esc(title_de),
+                    title_en=esc(title_en),
+                    hoster_icons="".join(
+                        f'<img class="watch-link" src="/storage/providers/{HOSTER_PATHS[h]}.svg" alt="{h}" '
+                        f'width="24" height="24" loading="lazy">'
+                        for h in hosters
+                    ),
+                    flags=self._sto_flags(episode.languages),
+                )
+            )
+        return render("sto_season_table.html", season=season, rows="".join(rows))
+
+    def _sto_episode(self, episode: FakeEpisode) -> str:
+        title_de, title_en = self.site.episode_titles(episode)
+        heading = " ".join(part for part in (esc(title_de), f"({esc(title_en)})" if title_en else "") if part)
+        return render(
+            "sto_episode.html",
+            episode_id=episode.episode_id,
+            season_padded=f"{episode.season:02d}",
+            number_padded=f"{episode.number:02d}",
+            heading_titles=heading,
+            title_de=esc(title_de),
+            buttons="\n".join(self._sto_button(link) for link in episode.links),
+        )
+
+    @staticmethod
+    def _sto_button(link: FakeLink) -> str:
+        """One hoster button; the attribute order rotates and some name only their image, as on the real site."""
+        language_label = STO_LANGUAGE_LABEL[link.language]
+        named = link.link_id % STO_PLACEHOLDER_EVERY != 0
+        attributes = [
+            f'data-play-url="/r?t={esc(sto_token(link))}"',
+            f'data-provider-name="{esc(link.hoster) if named else "Provider"}"',
+            f'data-language-label="{language_label}"',
+            f'data-language-id="{STO_LANGUAGE_KEY[link.language]}"',
+        ]
+        shift = link.link_id % len(attributes)
+        ordered = " ".join(['class="link-box btn btn-sm btn-outline-light"', *attributes[shift:], *attributes[:shift]])
+        image = f'<img src="/storage/providers/{HOSTER_PATHS[link.hoster]}.svg" alt="{esc(link.hoster)}" width="20">'
+        flag = f'<svg class="svg-flag-{STO_FLAG_NAME[link.language]}"><use href="#icon-flag-{STO_FLAG_NAME[link.language]}"></use></svg>'
+        text = f" {esc(link.hoster)}" if named else ""
+        return f'    <button type="button" {ordered}>{image}{flag}{text}</button>'
+
+    def sto_suggest(self, *, query: dict, **_: Any) -> None:
+        """``/api/search/suggest?term=``: shows, people and genres; empty below three characters."""
+        if self.site.scenarios.sto_layout != "current" or self.site.scenarios.broken_search:
+            self.not_found()
+            return
+        term = (query.get("term") or [""])[0].strip()
+        shows = []
+        if len(term) >= 3:
+            shows = [
+                {"name": _highlight(self.site.series_title(series), term.casefold()), "url": f"/serie/{series.slug}"}
+                for series in self._sto_matches(term)
+            ]
+        genres = [{"name": f"<em>{esc(term)}</em>-Genre", "url": "/genre/x"}] if shows else []
+        self.send_json(200, {"shows": shows, "people": [], "genres": genres})
+
+    def _sto_matches(self, term: str) -> list[FakeSeries]:
+        wanted = term.casefold()
+        return [
+            series
+            for series in self.site.catalog.of_site(Site.STO)
+            if any(wanted in name.casefold() for name in (series.title, *series.alternative_titles))
+        ]
+
+    def sto_search_page(self, *, query: dict, **_: Any) -> None:
+        """``/suche?term=&page=``: HTML cards, one series per page, ``a[rel=next]`` while more follow."""
+        if self.site.scenarios.sto_layout != "current":
+            self.not_found()
+            return
+        term = (query.get("term") or [""])[0].strip()
+        number = int((query.get("page") or ["1"])[0] or 1)
+        found = self._sto_matches(term) if term else []
+        start = (number - 1) * STO_SEARCH_PAGE_SIZE
+        cards = [
+            render(
+                "sto_search_card.html",
+                slug=series.slug,
+                title=_highlight(self.site.series_title(series), term.casefold()),
+                plain_title=esc(self.site.series_title(series)),
+            )
+            for series in found[start : start + STO_SEARCH_PAGE_SIZE]
+        ]
+        next_link = ""
+        if start + STO_SEARCH_PAGE_SIZE < len(found):
+            href = esc(f"/suche?term={quote(term)}&page={number + 1}")
+            next_link = f'<a class="page-link" rel="next" href="{href}">Weiter &raquo;</a>'
+        self.catalog_html(200, render("sto_search.html", term=esc(term), cards="".join(cards), next_link=next_link))
+
+    def sto_channel_image(self, *, slug: str, **_: Any) -> None:
+        self.cover(slug=slug)
+
     def cover(self, *, slug: str, **_: Any) -> None:
         if not any(s.slug == slug for s in self.site.catalog.series):
             self.not_found()
@@ -699,9 +863,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def sto_redirect(self, *, query: dict, **_: Any) -> None:
         token = (query.get("t") or [""])[0]
-        link = next((link for link in self.site.catalog.links.values() if link.token == token), None)
+        link = next((link for link in self.site.catalog.links.values() if token in (link.token, sto_token(link))), None)
         if link is None:
             self.not_found()
+            return
+        if self.site.scenarios.sto_redirect_stays:  # a human has to pass the modal first
+            self.catalog_html(200, render("sto_prepare.html", token=esc(quote(token))))
             return
         self.redirect(self.site.scenarios.redirect_target or self.site.embed_url(link))
 
@@ -977,6 +1144,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+def sto_token(link: FakeLink) -> str:
+    """s.to's ``/r?t=`` token: a Laravel-encrypted payload (base64 JSON with iv, value, mac, tag), opaque to clients."""
+    payload = {
+        "iv": f"iv{link.link_id}",
+        "value": base64.b64encode(link.token.encode()).decode(),
+        "mac": "0" * 16,
+        "tag": "",
+    }
+    return base64.b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+
 def _highlight(title: str, wanted: str) -> str:
     """The search endpoint's title: HTML-escaped with the match in <em>."""
     index = title.casefold().find(wanted)
@@ -988,7 +1166,7 @@ def _highlight(title: str, wanted: str) -> str:
 
 def _routes() -> list[Route]:
     site = r"/(?P<prefix>aw|sto)"
-    series = site + r"/(?:anime|serie)/stream/(?P<slug>[a-zA-Z0-9-]+)"
+    series = site + r"/(?:anime/stream|serie(?:/stream)?)/(?P<slug>[a-zA-Z0-9-]+)"
     h = _Handler
     table: list[tuple[str, str, Callable[..., None]]] = [
         ("POST", site + r"/ajax/search", h.search),
@@ -1001,6 +1179,13 @@ def _routes() -> list[Route]:
         ("GET", site + r"/public/img/cover/(?P<slug>[a-zA-Z0-9-]+)\.png", h.cover),
         ("GET", r"/aw/redirect/(?P<link_id>\d+)", h.catalog_redirect),
         ("GET", r"/sto/r", h.sto_redirect),
+        ("GET", r"/sto/api/search/suggest", h.sto_suggest),
+        ("GET", r"/sto/suche", h.sto_search_page),
+        (
+            "GET",
+            r"/sto/media/images/channel/\w+/(?P<slug>[a-zA-Z0-9-]+?)-(?:lrd0j8zs|backdrop|og)",
+            h.sto_channel_image,
+        ),
         ("GET", r"/hoster/voe/e/(?P<code>\w+)", h.voe_embed),
         ("GET", r"/hoster/voe/mirror/e/(?P<code>\w+)", h.voe_mirror),
         ("GET", r"/hoster/dood/e/(?P<code>\w+)", h.dood_embed),

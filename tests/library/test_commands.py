@@ -39,6 +39,7 @@ def test_scan_command_refuses_while_running(library):
 
 
 def test_import_whole_library_from_fake_site(library, fake_catalog):
+    fake_catalog.set_scenario(sto_layout="classic")  # s.to's current series page names no alternative titles
     touch(library / "Moonlit Blade (2019)" / "Season 01" / "Moonlit Blade - S01E02.mkv")
     touch(library / "Moonlit Blade (2019)" / "Specials" / "Moonlit Blade - Film 1 [GerSub].mkv")
     touch(library / "Hafenlichter (2015)" / "Staffel 1" / "Hafenlichter 1x03.mp4")

@@ -177,6 +177,8 @@ class Layout:
     hoster_anchor: str = "a.watchEpisode"
     play_hosters: str = "[data-play-url]"  # newer s.to layout
     play_heading: str = "h2.h4"
+    # A hoster link that does not leave the site (s.to's /r?t= captcha modal) is the site blocking us.
+    redirect_stays_is_block: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
