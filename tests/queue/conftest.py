@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 from apps.library.models import Episode, Season, Series
-from tests.queue.media_server import MediaServer, make_hls, make_mp4
+from tests.queue.media_server import MediaServer, make_hls, make_mp4, remux_copy
 
 
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("media")
     make_mp4(directory / "episode.mp4", seconds=6)
+    remux_copy(directory / "episode.mp4", directory / "episode.mkv", "matroska")
+    remux_copy(directory / "episode.mp4", directory / "episode.ts", "mpegts")
     make_hls(directory / "hls", seconds=6)
     return directory
 

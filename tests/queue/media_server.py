@@ -2,8 +2,11 @@
 
 Serves files from a directory with HTTP Range support and scenario switches:
 fail the first N requests of a path with a status, cut a transfer short,
-require a header, throttle, and record every request and the peak number of
-concurrent transfers.
+require a header, throttle each connection (a hoster's per-connection cap),
+refuse parallel transfers of one path (a hoster that bans them), and record
+every request, the connections opened and the peak number of concurrent
+transfers. Bodies are read from disk as they are sent, so a 1 GiB file costs
+no memory (the download benchmark uses this server too).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ class Scenario:
     truncate_after: int | None = None  # close the connection after this many body bytes ...
     truncate_times: int = 1  # ... on this many requests
     require_headers: dict[str, str] = field(default_factory=dict)
-    bytes_per_second: int | None = None
+    bytes_per_second: int | None = None  # per request, i.e. per connection
+    max_parallel: int | None = None  # answer `parallel_status` while this many transfers of the path run
+    parallel_status: int = 429
     ignore_range: bool = False
     status: int | None = None  # always answer this status (e.g. 404)
     redirect_to: str | None = None  # answer 302 with this Location
@@ -53,6 +58,8 @@ class MediaServer:
         self._lock = threading.Lock()
         self.active = 0
         self.peak_active = 0
+        self.connections = 0  # TCP connections accepted
+        self._active_by_path: dict[str, int] = {}
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -85,6 +92,11 @@ class MediaServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server.connections += 1
 
             def log_message(self, format: str, *args: object) -> None:
                 return
@@ -125,56 +137,87 @@ class MediaServer:
                 file = (server.root / path.lstrip("/")).resolve()
                 if not file.is_file() or server.root.resolve() not in file.parents:
                     return self._error(404)
-                data = file.read_bytes()
-                start, end, status = 0, len(data) - 1, 200
+                size = file.stat().st_size
+                start, end, status = 0, size - 1, 200
                 range_header = self.headers.get("Range")
                 if range_header and range_header.startswith("bytes=") and not scenario.ignore_range:
                     first, _, last = range_header[6:].partition("-")
                     start = int(first) if first else 0
-                    end = min(int(last), len(data) - 1) if last else len(data) - 1
-                    if start >= len(data):
+                    end = min(int(last), size - 1) if last else size - 1
+                    if start >= size:
                         self._record(416)
                         self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(data)}")
+                        self.send_header("Content-Range", f"bytes */{size}")
                         self.send_header("Content-Length", "0")
                         self.end_headers()
                         return
                     status = 206
-                body = data[start : end + 1]
+                length = end + 1 - start
+                with server._lock:
+                    running = server._active_by_path.get(path, 0)
+                    refuse = scenario.max_parallel is not None and running >= scenario.max_parallel
+                    if not refuse:
+                        server._active_by_path[path] = running + 1
+                if refuse:
+                    return self._error(scenario.parallel_status)
+                try:
+                    self._serve(file, path, scenario, status, start, end, length, size)
+                finally:
+                    with server._lock:
+                        server._active_by_path[path] -= 1
+
+            def _serve(
+                self,
+                file: Path,
+                path: str,
+                scenario: Scenario,
+                status: int,
+                start: int,
+                end: int,
+                length: int,
+                size: int,
+            ) -> None:
                 self._record(status)
                 self.send_response(status)
                 content_type = "application/vnd.apple.mpegurl" if path.endswith(".m3u8") else "video/mp4"
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))
                 self.send_header("Accept-Ranges", "bytes")
                 if status == 206:
-                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
                 self.end_headers()
-                limit = len(body)
+                limit = length
                 with server._lock:
                     truncations = server._truncations.get(path, 0)
-                    cut = scenario.truncate_after is not None and scenario.truncate_after < len(body)
+                    cut = scenario.truncate_after is not None and scenario.truncate_after < length
                     if cut and truncations < scenario.truncate_times:
                         server._truncations[path] = truncations + 1
                         limit = min(limit, scenario.truncate_after)
                     server.active += 1
                     server.peak_active = max(server.peak_active, server.active)
                 try:
-                    self._send(body[:limit], scenario.bytes_per_second)
+                    self._send(file, start, limit, scenario.bytes_per_second)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
                     with server._lock:
                         server.active -= 1
-                if limit < len(body):
+                if limit < length:
                     self.close_connection = True
 
-            def _send(self, body: bytes, bytes_per_second: int | None) -> None:
-                chunk = 64 * 1024 if not bytes_per_second else max(1024, bytes_per_second // 20)
-                for offset in range(0, len(body), chunk):
-                    self.wfile.write(body[offset : offset + chunk])
-                    if bytes_per_second:
-                        time.sleep(len(body[offset : offset + chunk]) / bytes_per_second)
+            def _send(self, file: Path, start: int, length: int, bytes_per_second: int | None) -> None:
+                chunk = 256 * 1024 if not bytes_per_second else max(1024, bytes_per_second // 20)
+                with open(file, "rb") as stream:
+                    stream.seek(start)
+                    remaining = length
+                    while remaining > 0:
+                        data = stream.read(min(chunk, remaining))
+                        if not data:
+                            return
+                        if bytes_per_second:  # pace before sending: the transfer ends with its last byte
+                            time.sleep(len(data) / bytes_per_second)
+                        self.wfile.write(data)
+                        remaining -= len(data)
 
         return Handler
 
@@ -194,6 +237,19 @@ def make_mp4(path: Path, seconds: int = 6, size: str = "320x240") -> Path:
         check=True,
     )
     return path
+
+
+def remux_copy(source: Path, destination: Path, container: str) -> Path:
+    """The same streams in another container (``matroska``, ``mpegts``)."""
+    subprocess.run(
+        [
+            ffmpeg_executable(),
+            *("-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-map", "0", "-c", "copy"),
+            *("-fflags", "+bitexact", "-f", container, str(destination)),
+        ],
+        check=True,
+    )
+    return destination
 
 
 def make_hls(directory: Path, seconds: int = 6) -> Path:

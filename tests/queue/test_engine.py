@@ -47,7 +47,7 @@ def hls_source(server: MediaServer, path: str = "hls/master.m3u8") -> MediaSourc
 
 
 def request_for(library: Path, source: MediaSource, item_id: int = 7, **extra) -> DownloadRequest:
-    target = library / "Show (2020)" / "Season 01" / f"Show - S01E0{item_id} - Ep.mkv"
+    target = extra.pop("target", library / "Show (2020)" / "Season 01" / f"Show - S01E0{item_id} - Ep.mkv")
     return DownloadRequest(item_id=item_id, source=source, target=target, library_root=library, **extra)
 
 
@@ -62,7 +62,7 @@ def stream_languages(path: Path) -> str:
     return result.stderr
 
 
-def test_plain_file_is_downloaded_remuxed_tagged_and_moved(media_server, library):
+def test_plain_mp4_is_kept_tagged_in_place_and_moved(media_server, library):
     ticks: list[tuple] = []
     result = download(
         request_for(library, file_source(media_server), language="de", title="Ep"),
@@ -70,12 +70,17 @@ def test_plain_file_is_downloaded_remuxed_tagged_and_moved(media_server, library
         options=fast(media_server),
     )
     assert result.path.is_file()
+    assert result.path.suffix == ".mp4", "the extension follows the container"
+    assert not result.remuxed
     assert result.size == result.path.stat().st_size > 0
     assert result.duration == pytest.approx(6.0, abs=0.2)
     info = stream_languages(result.path)
-    assert "matroska" in info
-    assert "Audio: aac" in info and "(ger)" in info
-    assert "German Dub" in info
+    assert "mov,mp4" in info
+    assert "Audio: aac" in info and "(deu)" in info
+    original = (media_server.root / "episode.mp4").read_bytes()
+    arrived = result.path.read_bytes()
+    assert len(arrived) == len(original)
+    assert sum(a != b for a, b in zip(arrived, original, strict=True)) <= 2, "more than the language was rewritten"
     assert partial_files(incoming_dir(library), 7) == []
     assert ticks, "progress was never reported"
     done = [tick[0] for tick in ticks]
@@ -86,11 +91,12 @@ def test_plain_file_is_downloaded_remuxed_tagged_and_moved(media_server, library
 
 def test_remux_is_deterministic(media_server, library):
     first = download(
-        request_for(library, file_source(media_server), item_id=1, language="de"), options=fast(media_server)
+        request_for(library, hls_source(media_server), item_id=1, language="de"), options=fast(media_server)
     )
     second = download(
-        request_for(library, file_source(media_server), item_id=2, language="de"), options=fast(media_server)
+        request_for(library, hls_source(media_server), item_id=2, language="de"), options=fast(media_server)
     )
+    assert first.remuxed and first.path.suffix == ".mkv"
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
@@ -99,7 +105,7 @@ def test_hls_master_playlist_best_variant_with_parallel_fragments(media_server, 
         media_server.scenarios[f"hls/seg{index:03d}.ts"] = Scenario(bytes_per_second=200_000)
     result = download(
         request_for(library, hls_source(media_server), language="de-sub"),
-        options=options_for(media_server, concurrent_fragments=4, socket_timeout=5),
+        options=options_for(media_server, connections=4, socket_timeout=5),
     )
     assert result.duration == pytest.approx(6.0, abs=0.3)
     assert "(jpn)" in stream_languages(result.path)
@@ -129,7 +135,7 @@ def test_plain_file_resumes_with_http_range(media_server, library):
 def test_hls_stop_keeps_fragments_and_resume_continues(media_server, library):
     fresh = download(request_for(library, hls_source(media_server), item_id=1), options=fast(media_server))
     media_server.requests.clear()
-    options = options_for(media_server, concurrent_fragments=1, socket_timeout=5)
+    options = options_for(media_server, connections=1, socket_timeout=5)
     for index in range(6):
         media_server.scenarios[f"hls/seg{index:03d}.ts"] = Scenario(bytes_per_second=100_000)
 

@@ -1,4 +1,9 @@
-"""Download one episode: space check → transfer (resumable) → remux → verify → atomic rename.
+"""Download one episode: space check → transfer (resumable) → remux if needed → verify → atomic rename.
+
+A file that arrives as MP4 or Matroska is kept as it is (an MP4's language is
+tagged in place, see :mod:`workers.engine.container`); only MPEG-TS (HLS) and
+unknown containers are remuxed into Matroska, after the transfer. The final
+path's extension is the container's: the caller's ``target`` is asked for it.
 
 Pure Python; no Django. The worker task supplies the media source, the target
 path and a progress callback that may raise :class:`Cancelled`.
@@ -7,10 +12,12 @@ path and a progress callback that may raise :class:`Cancelled`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from apps.catalog.types import MediaSource
+from workers.engine.container import KEPT, MP4, extension_after, is_complete, sniff_file, tag_mp4_language
 from workers.engine.errors import (
     DISK_FULL_REASON,
     Cancelled,
@@ -40,11 +47,16 @@ logger = logging.getLogger("aniworld.download")
 class DownloadRequest:
     item_id: int | str
     source: MediaSource
-    target: Path  # final path inside the library (already sanitised and checked by the library)
+    # The final path inside the library (sanitised and checked by the library) for the extension of the file's
+    # container ("mkv", "mp4", "webm"), asked once the transfer is complete; a plain Path gets that extension.
+    target: Path | Callable[[str], Path]
     library_root: Path
     language: str | None = None  # catalog language code, written into the file's metadata
-    title: str | None = None
+    title: str | None = None  # written into a remuxed file's metadata
     expected_duration: float | None = None  # seconds, when the caller knows it
+    # Called with the HTTP status when the hoster refused parallel range requests (the download goes on over one
+    # connection); the caller remembers it for that hoster.
+    on_parallel_refused: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,11 @@ class DownloadResult:
     size: int
     duration: float | None
     resumed_from: int  # bytes that were already on disk when this attempt started
+    remuxed: bool = False  # False: the file is the hoster's own container, moved into place as it arrived
+
+
+def final_path(target: Path | Callable[[str], Path], extension: str) -> Path:
+    return target(extension) if callable(target) else target.with_suffix(f".{extension}")
 
 
 def duration_tolerance(expected: float) -> float:
@@ -63,7 +80,7 @@ def duration_tolerance(expected: float) -> float:
 def _verify(downloaded_duration: float | None, final: Path, expected: float | None) -> float:
     size = final.stat().st_size if final.exists() else 0
     if size <= 0:
-        raise TruncatedDownload("The remuxed file is empty; the download was damaged.")
+        raise TruncatedDownload("The downloaded file is empty; the download was damaged.")
     duration = probe_duration(final)
     if duration is None or duration <= 0:
         raise TruncatedDownload("The downloaded file has no readable playing time; it is damaged or incomplete.")
@@ -80,7 +97,7 @@ def download(
     progress: ProgressCallback | None = None,
     options: EngineOptions | None = None,
 ) -> DownloadResult:
-    """Fetch, remux, verify and move one episode into ``request.target``.
+    """Fetch, remux if needed, verify and move one episode into ``request.target``.
 
     Raises :class:`Cancelled` (partial deleted when ``discard_partial``),
     :class:`TransientDownloadError` or :class:`PermanentDownloadError` with a
@@ -99,8 +116,9 @@ def download(
             with ydl:
                 remote = inspect(ydl, request.source, options.http_retries)
                 estimate = remote.size or options.unknown_size_estimate
-                # the transfer and the remuxed copy exist side by side for a moment
-                ensure_free_space(incoming, 2 * estimate + options.space_margin - resumed_from)
+                # HLS is remuxed: the transfer and the remuxed copy exist side by side for a moment
+                copies = 2 if remote.playlist is not None else 1
+                ensure_free_space(incoming, copies * estimate + options.space_margin - resumed_from)
                 logger.info(
                     "item %s: downloading %s (%s, %s bytes, resuming from %s)",
                     request.item_id,
@@ -109,20 +127,43 @@ def download(
                     remote.size,
                     resumed_from,
                 )
-                transfer(ydl, request.source, remote, name, request.item_id)
+                transfer(ydl, request.source, remote, name, request.item_id, options, request.on_parallel_refused)
             downloaded = name.stat().st_size
             gate.report(downloaded, downloaded, gate.last[2], 0.0)
             expected = request.expected_duration or remote.duration
         else:
             expected = request.expected_duration
         gate.tick()
-        remux_to_matroska(name, remuxed, language=request.language, title=request.title, tick=gate.tick)
-        duration = _verify(probe_duration(name), remuxed, expected)
-        size = remuxed.stat().st_size
-        move_into_place(remuxed, request.target)
+        container = sniff_file(name)
+        target = final_path(request.target, extension_after(container))
+        if container in KEPT:
+            if not is_complete(name, container):
+                raise TruncatedDownload(
+                    f"The downloaded {container} file ends before its last part: it is damaged or incomplete."
+                )
+            if container == MP4:
+                tag_mp4_language(name, request.language)
+            finished, downloaded_duration = name, None
+        else:
+            ensure_free_space(incoming, name.stat().st_size + options.space_margin)
+            remux_to_matroska(name, remuxed, language=request.language, title=request.title, tick=gate.tick)
+            finished, downloaded_duration = remuxed, probe_duration(name)
+        duration = _verify(downloaded_duration, finished, expected)
+        size = finished.stat().st_size
+        move_into_place(finished, target)
         discard_partial(incoming, request.item_id)
-        logger.info("item %s: complete, %s bytes, %.1f s -> %s", request.item_id, size, duration, request.target)
-        return DownloadResult(path=request.target, size=size, duration=duration, resumed_from=resumed_from)
+        logger.info(
+            "item %s: complete (%s%s), %s bytes, %.1f s -> %s",
+            request.item_id,
+            container or "unknown container",
+            ", remuxed" if finished is remuxed else "",
+            size,
+            duration,
+            target,
+        )
+        return DownloadResult(
+            path=target, size=size, duration=duration, resumed_from=resumed_from, remuxed=finished is remuxed
+        )
     except Cancelled as cancel:
         remuxed.unlink(missing_ok=True)
         if cancel.discard_partial:

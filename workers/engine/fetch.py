@@ -1,9 +1,15 @@
 """The transfer itself, on yt-dlp's downloaders (no extractor: the catalog already resolved the media URL).
 
-Plain files go through yt-dlp's HTTP downloader (``continuedl``: a restarted
-attempt sends ``Range`` and appends to ``<item-id>.part``); HLS goes through its
-native fragment downloader with parallel fragments, whose ``.ytdl`` file records
-the fragment index so a restarted attempt continues where it stopped.
+Hosters cap each connection's speed, so a plain file is fetched over several
+connections: it is cut into byte ranges (``range_chunk``, 4 MiB) that yt-dlp's
+own fragment downloader fetches ``connections`` at a time and appends in order,
+so ``<item-id>.part`` is always a prefix of the file. A restarted attempt
+(after a stop or kill -9) continues from the size of the ``.part``, whichever
+way it was written. A hoster that answers 429/403 to the parallel ranges gets
+one connection (yt-dlp's HTTP downloader, ``continuedl``: ``Range`` from the
+``.part`` size) and the caller is told, so it can remember that hoster.
+HLS goes through yt-dlp's native fragment downloader with ``connections``
+parallel fragments, whose ``.ytdl`` file records the fragment index.
 
 Every request yt-dlp makes (media, redirects, playlists, segments, keys) goes
 through the outbound policy (:mod:`workers.engine.outbound`); a refused one
@@ -23,6 +29,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from yt_dlp import YoutubeDL
+from yt_dlp.downloader.fragment import FragmentFD
+from yt_dlp.downloader.http import HttpFD
 from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils.networking import std_headers
@@ -47,7 +55,9 @@ _EXTINF = re.compile(r"#EXTINF:\s*([\d.]+)")
 class EngineOptions:
     """Knobs of the transfer; the worker fills them from the owner's configuration."""
 
-    concurrent_fragments: int = 4
+    # Parallel connections of one download: byte ranges of a plain file, fragments of HLS. 1 = one connection.
+    connections: int = 8
+    range_chunk: int = 4 * 1024 * 1024  # bytes per range request of a plain file
     http_retries: int = 3
     fragment_retries: int = 5
     rate_limit: int | None = None  # bytes per second for the whole download; None = unlimited
@@ -68,6 +78,7 @@ class RemoteMedia:
     size: int | None = None  # bytes, when the hoster says (Content-Length / Content-Range)
     duration: float | None = None  # seconds, from the HLS playlist
     playlist: str | None = None
+    ranged: bool = False  # the hoster answered a Range request with 206 and the total size
 
 
 class _YtdlpLogger:
@@ -206,16 +217,18 @@ def inspect(ydl: YoutubeDL, source: MediaSource, retries: int) -> RemoteMedia:
     response = _open(ydl, Request(source.url, headers={**headers, "Range": "bytes=0-0"}), retries)
     try:
         size = None
+        ranged = False
         content_range = response.headers.get("Content-Range", "")
         if response.status == 206 and "/" in content_range and not content_range.endswith("/*"):
             size = int(content_range.rsplit("/", 1)[1])
+            ranged = True
         elif response.headers.get("Content-Length"):
             size = int(response.headers["Content-Length"])
         final_url = response.url
     finally:
         response.close()
     protocol = "https" if final_url.startswith("https:") else "http"
-    return RemoteMedia(url=final_url, protocol=protocol, size=size)
+    return RemoteMedia(url=final_url, protocol=protocol, size=size, ranged=ranged)
 
 
 def _refused(reason: str) -> PermanentDownloadError:
@@ -224,8 +237,7 @@ def _refused(reason: str) -> PermanentDownloadError:
 
 def open_session(source: MediaSource, options: EngineOptions, gate: CancelGate) -> YoutubeDL:
     """A yt-dlp instance confined by the outbound policy whose every request first checks the cancel gate."""
-    concurrent = options.concurrent_fragments if source.kind == MediaKind.HLS else 1
-    ydl = YoutubeDL(_base_params(options, concurrent))
+    ydl = YoutubeDL(_base_params(options, options.connections))
     policy = OutboundPolicy(allow_list(options.allowed_hosts))
     confine(ydl, policy)
     original_urlopen = ydl.urlopen
@@ -259,8 +271,92 @@ def open_session(source: MediaSource, options: EngineOptions, gate: CancelGate) 
     return ydl
 
 
-def transfer(ydl: YoutubeDL, source: MediaSource, remote: RemoteMedia, name: Path, item_id: int | str) -> None:
-    """Download into ``name`` (via ``name.part``); yt-dlp resumes from what is on disk."""
+def split_ranges(start: int, size: int, chunk: int) -> list[tuple[int, int]]:
+    """Byte ranges ``[first, end)`` of at most ``chunk`` bytes that cover ``start`` up to ``size``."""
+    if chunk <= 0:
+        raise ValueError("chunk must be positive")
+    return [(first, min(first + chunk, size)) for first in range(start, size, chunk)]
+
+
+PARALLEL_REFUSED_STATUSES = frozenset({403, 429})
+
+
+class ParallelRangesRefused(Exception):
+    """The hoster answered a parallel range request with 429/403: go on over one connection."""
+
+    def __init__(self, status: int):
+        super().__init__(f"HTTP {status} to parallel range requests")
+        self.status = status
+
+
+class RangesFD(FragmentFD):
+    """yt-dlp's fragment downloader over byte ranges of one URL (``info["ranges"]``), appended in order.
+
+    The first 429/403 stops every other range at once (they would get the same
+    answer) and raises :class:`ParallelRangesRefused`; what was appended stays.
+    """
+
+    FD_NAME = "ranges"
+
+    def __init__(self, ydl: YoutubeDL, params: dict[str, Any]):
+        super().__init__(ydl, params)
+        self.refused: int | None = None
+
+    def real_download(self, filename: str, info_dict: dict[str, Any]) -> bool:
+        ranges: list[tuple[int, int]] = info_dict["ranges"]
+        ctx: dict[str, Any] = {"filename": filename, "total_frags": len(ranges)}
+        self._prepare_and_start_frag_download(ctx, info_dict)
+        fragments = [
+            {"frag_index": index, "url": info_dict["url"], "byte_range": {"start": first, "end": end}}
+            for index, (first, end) in enumerate(ranges, start=1)
+        ]
+        try:
+            return self.download_and_append_fragments(ctx, fragments, info_dict)
+        finally:
+            ctx["dest_stream"].close()
+
+    def _hook_progress(self, status: dict[str, Any], info_dict: dict[str, Any]) -> None:
+        if status.get("status") == "downloading":  # the size is known: no estimate from the fragments
+            status = {**status, "total_bytes": info_dict["filesize"]}
+        super()._hook_progress(status, info_dict)
+
+    def _download_fragment(self, ctx: dict[str, Any], frag_url: str, info_dict: dict[str, Any], *args: Any) -> bool:
+        if self.refused is not None:
+            raise ParallelRangesRefused(self.refused)
+        try:
+            return super()._download_fragment(ctx, frag_url, info_dict, *args)
+        except HTTPError as error:
+            if error.status not in PARALLEL_REFUSED_STATUSES:
+                raise
+            self.refused = error.status
+            raise ParallelRangesRefused(error.status) from error
+
+
+def _run(downloader: Any, ydl: YoutubeDL, name: Path, info: dict[str, Any]) -> None:
+    for hook in ydl._progress_hooks:
+        downloader.add_progress_hook(hook)
+    success, _ = downloader.download(str(name), info)
+    if not success:
+        raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
+
+
+def _forget_ranges_state(name: Path) -> None:
+    """Fragment files and the ``.ytdl`` index of an earlier ranged attempt: the ``.part`` size is the truth."""
+    for leftover in name.parent.glob(f"{name.name}.part-Frag*"):
+        leftover.unlink(missing_ok=True)
+    name.with_name(f"{name.name}.ytdl").unlink(missing_ok=True)
+
+
+def transfer(
+    ydl: YoutubeDL,
+    source: MediaSource,
+    remote: RemoteMedia,
+    name: Path,
+    item_id: int | str,
+    options: EngineOptions,
+    on_parallel_refused: Callable[[int], None] | None = None,
+) -> None:
+    """Download into ``name`` (via ``name.part``); resumes from what is on disk."""
     info: dict[str, Any] = {
         "id": str(item_id),
         "url": remote.url,
@@ -270,5 +366,40 @@ def transfer(ydl: YoutubeDL, source: MediaSource, remote: RemoteMedia, name: Pat
     }
     if remote.playlist is not None:
         info["hls_media_playlist_data"] = remote.playlist
-    if not ydl.dl(str(name), info):
-        raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
+        if not ydl.dl(str(name), info):
+            raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
+        return
+    part = name.with_name(f"{name.name}.part")
+    done = part.stat().st_size if part.is_file() else 0
+    if options.connections > 1 and remote.ranged and remote.size and remote.size - done > options.range_chunk:
+        _forget_ranges_state(name)
+        ranges = split_ranges(done, remote.size, options.range_chunk)
+        try:
+            _run(RangesFD(ydl, ydl.params), ydl, name, {**info, "ranges": ranges, "filesize": remote.size})
+            return
+        except ParallelRangesRefused as refused:
+            logger.info("item %s: %s refused parallel ranges (%s); one connection", item_id, source.hoster, refused)
+            _forget_ranges_state(name)
+            if on_parallel_refused is not None:
+                on_parallel_refused(refused.status)
+        _single_connection(ydl, name, info, options, patient=True)
+        return
+    _single_connection(ydl, name, info, options, patient=False)
+
+
+def _single_connection(ydl: YoutubeDL, name: Path, info: dict[str, Any], options: EngineOptions, patient: bool) -> None:
+    """yt-dlp's HTTP downloader, ``Range`` from the ``.part`` size.
+
+    ``patient`` after a refusal of parallel ranges: the hoster may still count the
+    connections that are closing, so its 429/403 is retried a few times with a pause.
+    """
+    single = {**ydl.params, "ratelimit": options.rate_limit, "concurrent_fragment_downloads": 1}
+    pauses = [1.0, 2.0, 4.0] if patient else []
+    while True:
+        try:
+            _run(HttpFD(ydl, single), ydl, name, info)
+            return
+        except HTTPError as error:
+            if error.status not in PARALLEL_REFUSED_STATUSES or not pauses:
+                raise
+            time.sleep(pauses.pop(0))
