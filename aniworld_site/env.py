@@ -71,6 +71,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def env_limits(name: str, *, minimum: int = 1, maximum: int | None = None) -> dict[str, int]:
+    """Parse ``Name:N,Other:M`` into ``{"name": N, "other": M}`` (names lower-cased)."""
+    limits: dict[str, int] = {}
+    for part in env_list(name, []):
+        key, separator, raw = part.partition(":")
+        try:
+            value = int(raw.strip()) if separator and key.strip() else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise ImproperlyConfigured(f"{name}: {part!r} is not 'Name:number', e.g. VOE:1.")
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"{minimum}..{maximum}" if maximum is not None else f"at least {minimum}"
+            raise ImproperlyConfigured(f"{name}: {part!r} is out of range ({bounds}).")
+        limits[key.strip().lower()] = value
+    return limits
+
+
 def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Parse a comma-separated list of IP addresses or CIDR networks."""
     networks = []

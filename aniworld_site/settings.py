@@ -20,6 +20,7 @@ from aniworld_site.env import (
     env_choice,
     env_float,
     env_int,
+    env_limits,
     env_list,
     env_networks,
     env_rate,
@@ -189,6 +190,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- downloads ------------------------------------------------------------
+# Parallel connections of one download (byte ranges of a file, HLS fragments); hosters cap each connection.
+DOWNLOAD_CONNECTIONS = env_int("ANIWORLD_DOWNLOAD_CONNECTIONS", 8, minimum=1, maximum=32)
+# Per-hoster caps, e.g. "VOE:1,Filemoon:4" (a hoster that bans parallel connections).
+HOSTER_CONNECTIONS = env_limits("ANIWORLD_HOSTER_CONNECTIONS", minimum=1, maximum=32)
+# Bytes asked for in each range request of a file fetched over several connections.
+DOWNLOAD_RANGE_BYTES = env_int("ANIWORLD_DOWNLOAD_RANGE_BYTES", 4 * 1024 * 1024, minimum=4096)
 
 # --- celery ---------------------------------------------------------------
 DOWNLOAD_QUEUES = {"HIGH": "downloads.high", "NORMAL": "downloads.normal", "LOW": "downloads.low"}

@@ -17,12 +17,14 @@ queue at once with its partial file kept.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from apps.catalog import conf as catalog_conf
@@ -39,7 +41,7 @@ from apps.catalog.types import (
 )
 from apps.library import services as library
 from apps.library.naming import UnsafePathError
-from apps.queue import config, services
+from apps.queue import config, hoster_connections, services
 from apps.queue.events import download_progress
 from apps.queue.models import DownloadItem
 from apps.scorecard import selectors as scorecard_selectors
@@ -171,8 +173,10 @@ class Heartbeat(threading.Thread):
             connection.close()
 
 
-def _engine_options() -> EngineOptions:
+def _engine_options(hoster: str) -> EngineOptions:
     return EngineOptions(
+        connections=hoster_connections.connections_for(hoster),
+        range_chunk=settings.DOWNLOAD_RANGE_BYTES,
         rate_limit=config.speed_limit(),
         unknown_size_estimate=config.unknown_size_estimate_bytes(),
         allowed_hosts=catalog_conf.allowed_hosts(),
@@ -218,7 +222,8 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
         library_root = config.library_root()
         if not services.begin_source(item.pk, worker_id, link.hoster, link.language.value):
             discard_partial(incoming_dir(library_root), item.pk)
-        target = library.episode_target_path(episode, "mkv", link.language.value)
+        language = link.language.value
+        library.episode_target_path(episode, "mkv", language)  # an unsafe name fails before anything is fetched
         meter = scorecard.AttemptMeter()
         meter.start(partial_bytes(incoming_dir(library_root), item.pk))
         try:
@@ -226,13 +231,15 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
                 DownloadRequest(
                     item_id=item.pk,
                     source=media,
-                    target=target,
+                    # the naming template's path with the extension of the container that arrived (mkv, mp4, webm)
+                    target=lambda extension: library.episode_target_path(episode, extension, language),
                     library_root=library_root,
-                    language=link.language.value,
+                    language=language,
                     title=item.label,
+                    on_parallel_refused=functools.partial(hoster_connections.remember_parallel_refused, link.hoster),
                 ),
                 progress=_progress_callback(item.pk, series.pk, heartbeat, meter),
-                options=_engine_options(),
+                options=_engine_options(link.hoster),
             )
         except EngineError as error:
             _score_failed_transfer(series.site, link.hoster, error, meter)

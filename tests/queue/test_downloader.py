@@ -64,9 +64,9 @@ def test_download_completes_into_the_library(worker_env, moonlit, library):
     assert item.hoster == DEFAULT_HOSTER_PREFERENCE[0]  # the most preferred hoster that offers German Dub
     assert episode.state == EpisodeState.PRESENT and episode.file_language == "de"
     path = library / episode.file_path
-    assert path.is_file() and path.suffix == ".mkv" and path.stat().st_size == item.bytes_done > 0
+    assert path.is_file() and path.suffix == ".mp4" and path.stat().st_size == item.bytes_done > 0  # kept as served
     assert "Moonlit Blade" in path.as_posix()
-    assert "(ger)" in stream_languages(path)
+    assert "(deu)" in stream_languages(path)
     assert list(incoming_dir(library).iterdir()) == []
 
 
@@ -117,7 +117,7 @@ def test_a_truncated_transfer_is_detected_and_retried(worker_env, moonlit, libra
     item = DownloadItem.objects.get(pk=item_id)
     assert "cut short" in item.last_error or "truncated" in item.last_error, item.last_error
     assert not Path(library / "Moonlit Blade (2019)").exists() or not list(
-        (library / "Moonlit Blade (2019)").rglob("*.mkv")
+        (library / "Moonlit Blade (2019)").rglob("*.mp4")
     )
     worker_env.set_scenario(truncate_media=False)
     make_due(item_id)

@@ -72,6 +72,21 @@ def final_path(target: Path | Callable[[str], Path], extension: str) -> Path:
     return target(extension) if callable(target) else target.with_suffix(f".{extension}")
 
 
+class _TargetRefused(Exception):
+    """The caller's ``target`` raised: its own error goes back to it unchanged."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _target(request: DownloadRequest, extension: str) -> Path:
+    try:
+        return final_path(request.target, extension)
+    except Exception as error:
+        raise _TargetRefused(error) from error
+
+
 def duration_tolerance(expected: float) -> float:
     """How much shorter than expected a file may play before we call it truncated."""
     return max(1.5, expected * 0.02)
@@ -135,7 +150,7 @@ def download(
             expected = request.expected_duration
         gate.tick()
         container = sniff_file(name)
-        target = final_path(request.target, extension_after(container))
+        target = _target(request, extension_after(container))
         if container in KEPT:
             if not is_complete(name, container):
                 raise TruncatedDownload(
@@ -164,6 +179,8 @@ def download(
         return DownloadResult(
             path=target, size=size, duration=duration, resumed_from=resumed_from, remuxed=finished is remuxed
         )
+    except _TargetRefused as refused:
+        raise refused.error from None
     except Cancelled as cancel:
         remuxed.unlink(missing_ok=True)
         if cancel.discard_partial:

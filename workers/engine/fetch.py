@@ -369,10 +369,10 @@ def transfer(
         if not ydl.dl(str(name), info):
             raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
         return
+    _forget_ranges_state(name)
     part = name.with_name(f"{name.name}.part")
     done = part.stat().st_size if part.is_file() else 0
     if options.connections > 1 and remote.ranged and remote.size and remote.size - done > options.range_chunk:
-        _forget_ranges_state(name)
         ranges = split_ranges(done, remote.size, options.range_chunk)
         try:
             _run(RangesFD(ydl, ydl.params), ydl, name, {**info, "ranges": ranges, "filesize": remote.size})
