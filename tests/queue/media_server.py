@@ -49,9 +49,10 @@ class RecordedRequest:
 
 
 class MediaServer:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, default: Scenario | None = None):
         self.root = Path(root)
         self.scenarios: dict[str, Scenario] = {}
+        self.default = default or Scenario()  # for every path without a scenario of its own
         self.requests: list[RecordedRequest] = []
         self._counts: dict[str, int] = {}
         self._truncations: dict[str, int] = {}
@@ -116,7 +117,7 @@ class MediaServer:
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
-                scenario = server.scenarios.get(path.lstrip("/"), Scenario())
+                scenario = server.scenarios.get(path.lstrip("/"), server.default)
                 with server._lock:
                     count = server._counts.get(path, 0) + 1
                     server._counts[path] = count

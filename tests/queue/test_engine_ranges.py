@@ -15,10 +15,10 @@ import pytest
 
 from tests.queue.media_server import Scenario
 from tests.queue.test_engine import file_source, options_for, request_for, stream_languages
-from workers.engine import download
+from workers.engine import Cancelled, download
 from workers.engine.container import extension_after, sniff, sniff_file, tag_mp4_language
 from workers.engine.engine import final_path
-from workers.engine.fetch import split_ranges
+from workers.engine.ranges import complete_prefix, split_ranges
 from workers.engine.storage import incoming_dir, partial_files
 
 CHUNK = 16 * 1024
@@ -108,23 +108,47 @@ def test_hoster_refusing_parallel_ranges_gets_one_connection_and_completes(media
     assert last.range is None or last.range.endswith("-"), "the rest was not asked for in one request"
 
 
-def test_ranged_download_resumes_from_the_part_whatever_wrote_it(media_server, library):
-    """A kill -9 leaves a .part of any size, fragment files and a stale .ytdl index: the .part size wins."""
+@pytest.mark.parametrize("ledger", [True, False])
+def test_ranged_download_resumes_from_the_complete_prefix(media_server, library, ledger):
+    """kill -9 leaves ranges written past the complete prefix (the ledger says where it ends); one connection
+    leaves a plain prefix and no ledger. Either way only the rest is fetched and the file is byte-identical."""
     original = (media_server.root / "episode.mp4").read_bytes()
     incoming = incoming_dir(library)
     cut = 3 * CHUNK + 1234
-    (incoming / "7.part").write_bytes(original[:cut])
-    (incoming / "7.part-Frag2.part").write_bytes(b"stale fragment of another attempt")
-    (incoming / "7.ytdl").write_text('{"downloader": {"current_fragment": {"index": 9}}}')
+    if ledger:
+        damaged = original[:cut] + b"\0" * CHUNK + original[cut + CHUNK : cut + 3 * CHUNK]  # a hole, then a range
+        (incoming / "7.part").write_bytes(damaged)
+        (incoming / "7.ranges").write_text(f"{cut}\n")
+    else:
+        (incoming / "7.part").write_bytes(original[:cut])
 
     result = download(request_for(library, file_source(media_server)), options=ranged(media_server))
 
     assert result.path.read_bytes() == original
-    assert result.resumed_from >= cut
     media_ranges = [r.range for r in media_server.requests_for("episode.mp4")][1:]  # after the size probe
     assert f"bytes={cut}-{cut + CHUNK - 1}" in media_ranges
     starts = [int(value.removeprefix("bytes=").split("-")[0]) for value in media_ranges]
     assert min(starts) == cut, "fetched what was on disk again"
+    assert partial_files(incoming, 7) == []
+
+
+def test_cancel_during_ranges_keeps_a_resumable_prefix(media_server, library):
+    media_server.scenarios["episode.mp4"] = Scenario(bytes_per_second=100_000)
+    original = (media_server.root / "episode.mp4").read_bytes()
+
+    def stop_after_a_third(done, total, speed, eta):
+        if total and done > total // 3:
+            raise Cancelled("stopped", discard_partial=False)
+
+    with pytest.raises(Cancelled):
+        download(request_for(library, file_source(media_server)), stop_after_a_third, ranged(media_server))
+    incoming = incoming_dir(library)
+    prefix = complete_prefix(incoming / "7.part")
+    assert (incoming / "7.part").read_bytes()[:prefix] == original[:prefix]
+
+    media_server.scenarios.clear()
+    result = download(request_for(library, file_source(media_server)), options=ranged(media_server))
+    assert result.path.read_bytes() == original
 
 
 # --- live: containers --------------------------------------------------------------------------------

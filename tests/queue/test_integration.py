@@ -23,6 +23,7 @@ import pytest
 from aniworld_site.stack import free_port, wait_for_port
 from tests.fakesite.plugin import FAST_CATALOG_ENV
 from workers.engine.container import tag_mp4_language
+from workers.engine.ranges import complete_prefix
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -203,14 +204,14 @@ def test_kill_9_during_parallel_ranges_resumes_byte_identical(queue_stack, fake_
     size = fake_site.media().mp4.stat().st_size
     partial = live.data_dir / "library" / ".incoming" / f"{item_id}.part"
 
-    def some_ranges_appended() -> Any:
+    def some_ranges_complete() -> Any:
         found = api.item(item_id)
-        return found["state"] == "downloading" and partial.is_file() and partial.stat().st_size > 0 and found
+        return found["state"] == "downloading" and complete_prefix(partial) > 0 and found
 
-    item = wait_for(some_ranges_appended, 60, "the first ranges on disk", live)
+    item = wait_for(some_ranges_complete, 60, "the first ranges on disk", live)
     victim = _worker_holding(live, item["worker_id"])
     os.killpg(live.stack.child(victim).process.pid, signal.SIGKILL)
-    kept = partial.stat().st_size
+    kept = complete_prefix(partial)
     assert 0 < kept < size
     requests_before = dict(fake_site.stats()["requests"])
     fake_site.set_scenario(slow_bytes_per_second=None)

@@ -142,7 +142,7 @@ def download(
                     remote.size,
                     resumed_from,
                 )
-                transfer(ydl, request.source, remote, name, request.item_id, options, request.on_parallel_refused)
+                transfer(ydl, request.source, remote, name, request.item_id, options, gate, request.on_parallel_refused)
             downloaded = name.stat().st_size
             gate.report(downloaded, downloaded, gate.last[2], 0.0)
             expected = request.expected_duration or remote.duration

@@ -1,15 +1,14 @@
 """The transfer itself, on yt-dlp's downloaders (no extractor: the catalog already resolved the media URL).
 
-Hosters cap each connection's speed, so a plain file is fetched over several
-connections: it is cut into byte ranges (``range_chunk``, 4 MiB) that yt-dlp's
-own fragment downloader fetches ``connections`` at a time and appends in order,
-so ``<item-id>.part`` is always a prefix of the file. A restarted attempt
-(after a stop or kill -9) continues from the size of the ``.part``, whichever
-way it was written. A hoster that answers 429/403 to the parallel ranges gets
-one connection (yt-dlp's HTTP downloader, ``continuedl``: ``Range`` from the
-``.part`` size) and the caller is told, so it can remember that hoster.
-HLS goes through yt-dlp's native fragment downloader with ``connections``
-parallel fragments, whose ``.ytdl`` file records the fragment index.
+Hosters cap each connection's speed, so a plain file whose hoster answers
+``Range`` is fetched over ``connections`` connections in byte ranges written in
+place (:mod:`workers.engine.ranges`; its ledger makes a restarted attempt
+continue from the complete prefix). A hoster that answers 429/403 to the
+parallel ranges gets one connection for the rest and the caller is told, so it
+can remember that hoster. One connection is yt-dlp's HTTP downloader
+(``continuedl``: ``Range`` from the size of ``<item-id>.part``). HLS goes
+through yt-dlp's native fragment downloader with ``connections`` parallel
+fragments, whose ``.ytdl`` file records the fragment index.
 
 Every request yt-dlp makes (media, redirects, playlists, segments, keys) goes
 through the outbound policy (:mod:`workers.engine.outbound`); a refused one
@@ -29,7 +28,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 from yt_dlp import YoutubeDL
-from yt_dlp.downloader.fragment import FragmentFD
 from yt_dlp.downloader.http import HttpFD
 from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import HTTPError, TransportError
@@ -40,6 +38,7 @@ from apps.catalog.types import HosterError, HosterRefused, MediaKind, MediaSourc
 from workers.engine.errors import Cancelled, PermanentDownloadError, TransientDownloadError
 from workers.engine.ffmpeg import ffmpeg_executable
 from workers.engine.outbound import RefusedByPolicy, confine
+from workers.engine.ranges import PARALLEL_REFUSED_STATUSES, ParallelRangesRefused, after_refusal, download_ranges
 
 logger = logging.getLogger("aniworld.download")
 
@@ -271,82 +270,6 @@ def open_session(source: MediaSource, options: EngineOptions, gate: CancelGate) 
     return ydl
 
 
-def split_ranges(start: int, size: int, chunk: int) -> list[tuple[int, int]]:
-    """Byte ranges ``[first, end)`` of at most ``chunk`` bytes that cover ``start`` up to ``size``."""
-    if chunk <= 0:
-        raise ValueError("chunk must be positive")
-    return [(first, min(first + chunk, size)) for first in range(start, size, chunk)]
-
-
-PARALLEL_REFUSED_STATUSES = frozenset({403, 429})
-
-
-class ParallelRangesRefused(Exception):
-    """The hoster answered a parallel range request with 429/403: go on over one connection."""
-
-    def __init__(self, status: int):
-        super().__init__(f"HTTP {status} to parallel range requests")
-        self.status = status
-
-
-class RangesFD(FragmentFD):
-    """yt-dlp's fragment downloader over byte ranges of one URL (``info["ranges"]``), appended in order.
-
-    The first 429/403 stops every other range at once (they would get the same
-    answer) and raises :class:`ParallelRangesRefused`; what was appended stays.
-    """
-
-    FD_NAME = "ranges"
-
-    def __init__(self, ydl: YoutubeDL, params: dict[str, Any]):
-        super().__init__(ydl, params)
-        self.refused: int | None = None
-
-    def real_download(self, filename: str, info_dict: dict[str, Any]) -> bool:
-        ranges: list[tuple[int, int]] = info_dict["ranges"]
-        ctx: dict[str, Any] = {"filename": filename, "total_frags": len(ranges)}
-        self._prepare_and_start_frag_download(ctx, info_dict)
-        fragments = [
-            {"frag_index": index, "url": info_dict["url"], "byte_range": {"start": first, "end": end}}
-            for index, (first, end) in enumerate(ranges, start=1)
-        ]
-        try:
-            return self.download_and_append_fragments(ctx, fragments, info_dict)
-        finally:
-            ctx["dest_stream"].close()
-
-    def _hook_progress(self, status: dict[str, Any], info_dict: dict[str, Any]) -> None:
-        if status.get("status") == "downloading":  # the size is known: no estimate from the fragments
-            status = {**status, "total_bytes": info_dict["filesize"]}
-        super()._hook_progress(status, info_dict)
-
-    def _download_fragment(self, ctx: dict[str, Any], frag_url: str, info_dict: dict[str, Any], *args: Any) -> bool:
-        if self.refused is not None:
-            raise ParallelRangesRefused(self.refused)
-        try:
-            return super()._download_fragment(ctx, frag_url, info_dict, *args)
-        except HTTPError as error:
-            if error.status not in PARALLEL_REFUSED_STATUSES:
-                raise
-            self.refused = error.status
-            raise ParallelRangesRefused(error.status) from error
-
-
-def _run(downloader: Any, ydl: YoutubeDL, name: Path, info: dict[str, Any]) -> None:
-    for hook in ydl._progress_hooks:
-        downloader.add_progress_hook(hook)
-    success, _ = downloader.download(str(name), info)
-    if not success:
-        raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
-
-
-def _forget_ranges_state(name: Path) -> None:
-    """Fragment files and the ``.ytdl`` index of an earlier ranged attempt: the ``.part`` size is the truth."""
-    for leftover in name.parent.glob(f"{name.name}.part-Frag*"):
-        leftover.unlink(missing_ok=True)
-    name.with_name(f"{name.name}.ytdl").unlink(missing_ok=True)
-
-
 def transfer(
     ydl: YoutubeDL,
     source: MediaSource,
@@ -354,6 +277,7 @@ def transfer(
     name: Path,
     item_id: int | str,
     options: EngineOptions,
+    gate: CancelGate,
     on_parallel_refused: Callable[[int], None] | None = None,
 ) -> None:
     """Download into ``name`` (via ``name.part``); resumes from what is on disk."""
@@ -369,22 +293,40 @@ def transfer(
         if not ydl.dl(str(name), info):
             raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
         return
-    _forget_ranges_state(name)
     part = name.with_name(f"{name.name}.part")
-    done = part.stat().st_size if part.is_file() else 0
-    if options.connections > 1 and remote.ranged and remote.size and remote.size - done > options.range_chunk:
-        ranges = split_ranges(done, remote.size, options.range_chunk)
+    if options.connections > 1 and remote.ranged and remote.size and remote.size > options.range_chunk:
         try:
-            _run(RangesFD(ydl, ydl.params), ydl, name, {**info, "ranges": ranges, "filesize": remote.size})
+            download_ranges(
+                ydl.urlopen,
+                remote.url,
+                _headers(source),
+                part,
+                remote.size,
+                connections=options.connections,
+                chunk=options.range_chunk,
+                retries=options.fragment_retries,
+                rate_limit=options.rate_limit,
+                report=gate.report,
+            )
+            part.rename(name)
             return
         except ParallelRangesRefused as refused:
             logger.info("item %s: %s refused parallel ranges (%s); one connection", item_id, source.hoster, refused)
-            _forget_ranges_state(name)
+            after_refusal(part)
             if on_parallel_refused is not None:
                 on_parallel_refused(refused.status)
         _single_connection(ydl, name, info, options, patient=True)
         return
+    after_refusal(part)  # a ranged attempt's .part (before a setting changed) continues as a prefix
     _single_connection(ydl, name, info, options, patient=False)
+
+
+def _run(downloader: Any, ydl: YoutubeDL, name: Path, info: dict[str, Any]) -> None:
+    for hook in ydl._progress_hooks:
+        downloader.add_progress_hook(hook)
+    success, _ = downloader.download(str(name), info)
+    if not success:
+        raise TransientDownloadError("The download stopped without an error message (see logs/download.log).")
 
 
 def _single_connection(ydl: YoutubeDL, name: Path, info: dict[str, Any], options: EngineOptions, patient: bool) -> None:
