@@ -14,11 +14,14 @@ scorecard reads :func:`parallel_refused`.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger("aniworld.download")
 
 CACHE_KEY = "queue:hoster:v1:{hoster}:parallel-refused"
 REMEMBER_SECONDS = 7 * 24 * 3600
@@ -43,12 +46,19 @@ def connections_for(hoster: str) -> int:
 
 def remember_parallel_refused(hoster: str, status: int) -> None:
     entry: ParallelRefused = {"status": int(status), "at": datetime.now(UTC).isoformat()}
-    cache.set(_key(hoster), entry, timeout=REMEMBER_SECONDS)
+    try:
+        cache.set(_key(hoster), entry, timeout=REMEMBER_SECONDS)
+    except Exception as exc:  # the cache (Redis) is down: the download goes on; the next one learns it again
+        logger.warning("could not remember that %s refused parallel ranges: %s", hoster, exc)
 
 
 def parallel_refused(hoster: str) -> ParallelRefused | None:
-    """What the hoster answered to parallel ranges the last time it refused them (None: it did not)."""
-    return cache.get(_key(hoster))
+    """What the hoster answered to parallel ranges the last time it refused them (None: it did not, or unknown)."""
+    try:
+        return cache.get(_key(hoster))
+    except Exception as exc:  # the cache (Redis) is down: assume it did not; the engine falls back by itself
+        logger.warning("could not read what %s answered to parallel ranges: %s", hoster, exc)
+        return None
 
 
 def forget(hoster: str) -> None:

@@ -46,3 +46,16 @@ def test_env_limits_are_parsed_strictly(monkeypatch):
         monkeypatch.setenv("X_LIMITS", raw)
         with pytest.raises(ImproperlyConfigured):
             env_limits("X_LIMITS", maximum=32)
+
+
+def test_a_broken_cache_never_fails_a_download(settings, monkeypatch):
+    settings.DOWNLOAD_CONNECTIONS = 8
+    settings.HOSTER_CONNECTIONS = {}
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(hoster_connections.cache, "get", down)
+    monkeypatch.setattr(hoster_connections.cache, "set", down)
+    hoster_connections.remember_parallel_refused("Vidoza", 403)
+    assert hoster_connections.connections_for("Vidoza") == 8
