@@ -91,6 +91,16 @@ def test_plain_file_comes_over_parallel_ranges_byte_identical(media_server, libr
     assert partial_files(incoming_dir(library), 7) == []
 
 
+def test_an_uncapped_connection_carries_the_file_alone(media_server, library):
+    """The first range measures one connection; fast enough means no cap, and more connections would only cost."""
+    result = download(request_for(library, file_source(media_server)), options=ranged(media_server, uncapped_speed=1))
+    assert result.path.read_bytes() == (media_server.root / "episode.mp4").read_bytes()
+    size = len(result.path.read_bytes())
+    ranges = [r.range for r in media_server.requests_for("episode.mp4")][1:]  # after the size probe
+    assert ranges == [f"bytes=0-{CHUNK - 1}", f"bytes={CHUNK}-{size - 1}"]
+    assert media_server.peak_active == 1
+
+
 @pytest.mark.parametrize("status", [429, 403])
 def test_hoster_refusing_parallel_ranges_gets_one_connection_and_completes(media_server, library, status):
     media_server.scenarios["episode.mp4"] = Scenario(bytes_per_second=400_000, max_parallel=1, parallel_status=status)

@@ -38,7 +38,13 @@ from apps.catalog.types import HosterError, HosterRefused, MediaKind, MediaSourc
 from workers.engine.errors import Cancelled, PermanentDownloadError, TransientDownloadError
 from workers.engine.ffmpeg import ffmpeg_executable
 from workers.engine.outbound import RefusedByPolicy, confine
-from workers.engine.ranges import PARALLEL_REFUSED_STATUSES, ParallelRangesRefused, after_refusal, download_ranges
+from workers.engine.ranges import (
+    PARALLEL_REFUSED_STATUSES,
+    UNCAPPED_BYTES_PER_SECOND,
+    ParallelRangesRefused,
+    after_refusal,
+    download_ranges,
+)
 
 logger = logging.getLogger("aniworld.download")
 
@@ -57,6 +63,8 @@ class EngineOptions:
     # Parallel connections of one download: byte ranges of a plain file, fragments of HLS. 1 = one connection.
     connections: int = 8
     range_chunk: int = 4 * 1024 * 1024  # bytes per range request of a plain file
+    # One connection at least this fast (bytes/s) is not capped: the file goes on over one. None: always split.
+    uncapped_speed: float | None = UNCAPPED_BYTES_PER_SECOND
     http_retries: int = 3
     fragment_retries: int = 5
     rate_limit: int | None = None  # bytes per second for the whole download; None = unlimited
@@ -307,6 +315,7 @@ def transfer(
                 retries=options.fragment_retries,
                 rate_limit=options.rate_limit,
                 report=gate.report,
+                uncapped_speed=options.uncapped_speed,
             )
             part.rename(name)
             return

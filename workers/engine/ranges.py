@@ -6,6 +6,10 @@ written at its own offset (``os.pwrite``: no fragment files, no second copy).
 Every request goes through the session's ``urlopen`` and so through the
 outbound policy and the cancel gate.
 
+A hoster that does not cap (one connection faster than
+:data:`UNCAPPED_BYTES_PER_SECOND`, measured on the first range) gets one
+connection in larger ranges: more would only cost CPU.
+
 Resume: ``<item-id>.ranges`` holds the length of the prefix of ``.part`` that
 is complete (every range below it arrived). It is written before the first
 range and advanced as ranges complete in order; a restarted attempt (after a
@@ -31,6 +35,9 @@ from workers.engine.errors import TransientDownloadError
 
 PARALLEL_REFUSED_STATUSES = frozenset({403, 429})
 READ_BYTES = 1024 * 1024
+# One connection at least this fast is not capped by the hoster: more would only cost CPU.
+UNCAPPED_BYTES_PER_SECOND = 40_000_000
+UNCAPPED_RANGE_BYTES = 64 * 1024 * 1024  # ranges while one connection is enough (the ledger's step)
 
 
 class ParallelRangesRefused(Exception):
@@ -68,10 +75,9 @@ def complete_prefix(part: Path) -> int:
 class _Ledger:
     """Advances the complete prefix as ranges finish (in any order) and writes it down."""
 
-    def __init__(self, path: Path, start: int, ranges: list[tuple[int, int]]):
+    def __init__(self, path: Path, start: int):
         self.path = path
         self.prefix = start
-        self._pending = {first: end for first, end in ranges}
         self._finished: dict[int, int] = {}
         self._lock = threading.Lock()
         self._write(start)
@@ -125,61 +131,107 @@ def download_ranges(
     retries: int,
     rate_limit: int | None,
     report: Callable[[int, int, float | None, float | None], None],
+    uncapped_speed: float | None = UNCAPPED_BYTES_PER_SECOND,
 ) -> None:
-    """Fetch ``url`` (``size`` bytes) into ``part`` over ``connections`` connections; resumes from the ledger.
+    """Fetch ``url`` (``size`` bytes) into ``part``; resumes from the ledger.
+
+    The first range comes alone and measures one connection: at least
+    ``uncapped_speed`` bytes/s means the hoster does not cap it, and the file
+    goes on over one connection in larger ranges (cheaper than many), measured
+    again after each; slower, and the rest comes over ``connections``
+    connections at once. None: always split.
 
     Raises :class:`ParallelRangesRefused` when the hoster refuses parallel
-    ranges (``part`` then holds a complete prefix and no ledger, ready for one
-    connection), and the request's own errors otherwise.
+    ranges (``part`` then holds a complete prefix; :func:`after_refusal` drops
+    the ledger for one connection), and the request's own errors otherwise.
     """
     start = complete_prefix(part)
-    stop = threading.Event()
     descriptor = os.open(part, os.O_RDWR | os.O_CREAT, 0o644)  # not O_APPEND: pwrite must honour its offset
     try:
         os.ftruncate(descriptor, start)
-        ranges = split_ranges(start, size, chunk)
-        ledger = _Ledger(ledger_path(part), start, ranges)
-        progress = _Progress(start, size, report)
-        per_connection = max(1, rate_limit // connections) if rate_limit else None
+        run = _Run(urlopen, url, headers, descriptor, _Ledger(ledger_path(part), start), retries, rate_limit)
+        run.progress = _Progress(start, size, report)
+        position = start
+        single = uncapped_speed is not None or connections <= 1
+        span = chunk
+        while position < size and single:
+            end = min(position + span, size)
+            speed = run.ranges([(position, end)], 1)
+            position = end
+            single = connections <= 1 or (uncapped_speed is not None and speed >= uncapped_speed)
+            span = UNCAPPED_RANGE_BYTES
+        if position < size:
+            run.ranges(split_ranges(position, size, chunk), connections)
+        run.progress.add(0, force=True)
+    finally:
+        os.close(descriptor)
+    if run.ledger.prefix != size:
+        raise TransientDownloadError(f"The transfer was cut short: {run.ledger.prefix} of {size} bytes arrived.")
+    ledger_path(part).unlink(missing_ok=True)
+
+
+class _Run:
+    """The shared state of one file's ranges: where they are written, the ledger, progress and retries."""
+
+    def __init__(
+        self,
+        urlopen: Callable[[Request], Any],
+        url: str,
+        headers: dict[str, str],
+        descriptor: int,
+        ledger: _Ledger,
+        retries: int,
+        rate_limit: int | None,
+    ):
+        self.urlopen = urlopen
+        self.url = url
+        self.headers = headers
+        self.descriptor = descriptor
+        self.ledger = ledger
+        self.retries = retries
+        self.rate_limit = rate_limit
+        self.progress: _Progress
+
+    def ranges(self, ranges: list[tuple[int, int]], connections: int) -> float:
+        """Fetch ``ranges`` over ``connections`` connections; returns the bytes per second they came at."""
+        stop = threading.Event()
+        per_connection = max(1, self.rate_limit // connections) if self.rate_limit else None
+        parallel = connections > 1 and len(ranges) > 1
 
         def fetch(first: int, end: int) -> None:
             cursor = [first]  # how far this range got: a retry continues from there
-            for attempt in range(retries + 1):
+            for attempt in range(self.retries + 1):
                 if stop.is_set():
                     return
                 try:
-                    _fetch_range(urlopen, url, headers, descriptor, cursor, end, progress, stop, per_connection)
+                    _fetch_range(self, cursor, end, stop, per_connection)
                     if cursor[0] == end:
-                        ledger.finished(first, end)
+                        self.ledger.finished(first, end)
                     return
                 except HTTPError as error:
-                    if error.status in PARALLEL_REFUSED_STATUSES:
+                    if parallel and error.status in PARALLEL_REFUSED_STATUSES:
                         stop.set()
                         raise ParallelRangesRefused(error.status) from error
-                    if error.status < 500 or attempt == retries:
+                    if error.status < 500 or attempt == self.retries:
                         raise
                 except TransportError:
-                    if attempt == retries:
+                    if attempt == self.retries:
                         raise
                 time.sleep(min(0.5 * 2**attempt, 5.0))
 
-        pool = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="range")
+        started = time.monotonic()
+        pool = ThreadPoolExecutor(max_workers=max(1, connections), thread_name_prefix="range")
         try:
             futures = [pool.submit(fetch, first, end) for first, end in ranges]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = [future for future in done if future.exception() is not None]
             if failed:
-                stop.set()
                 raise failed[0].exception()  # type: ignore[misc]
         finally:
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
-        progress.add(0, force=True)
-    finally:
-        os.close(descriptor)
-    if ledger.prefix != size:
-        raise TransientDownloadError(f"The transfer was cut short: {ledger.prefix} of {size} bytes arrived.")
-    ledger_path(part).unlink(missing_ok=True)
+        elapsed = max(time.monotonic() - started, 1e-6)
+        return sum(end - first for first, end in ranges) / elapsed
 
 
 def after_refusal(part: Path) -> None:
@@ -191,20 +243,10 @@ def after_refusal(part: Path) -> None:
     ledger_path(part).unlink(missing_ok=True)
 
 
-def _fetch_range(
-    urlopen: Callable[[Request], Any],
-    url: str,
-    headers: dict[str, str],
-    descriptor: int,
-    cursor: list[int],
-    end: int,
-    progress: _Progress,
-    stop: threading.Event,
-    bytes_per_second: int | None,
-) -> None:
+def _fetch_range(run: _Run, cursor: list[int], end: int, stop: threading.Event, bytes_per_second: int | None) -> None:
     """Fetch ``[cursor[0], end)`` and write it in place, advancing ``cursor[0]`` as bytes land."""
     position = cursor[0]
-    response = urlopen(Request(url, headers={**headers, "Range": f"bytes={position}-{end - 1}"}))
+    response = run.urlopen(Request(run.url, headers={**run.headers, "Range": f"bytes={position}-{end - 1}"}))
     try:
         content_range = response.headers.get("Content-Range", "")
         if response.status != 206 or not content_range.startswith(f"bytes {position}-"):
@@ -219,11 +261,11 @@ def _fetch_range(
             data = response.read(min(READ_BYTES, end - position))
             if not data:
                 raise TransportError(f"connection closed {end - position} bytes before the end of a range")
-            os.pwrite(descriptor, data, position)
+            os.pwrite(run.descriptor, data, position)
             position += len(data)
             cursor[0] = position
             fetched += len(data)
-            progress.add(len(data))
+            run.progress.add(len(data))
             if bytes_per_second:
                 ahead = fetched / bytes_per_second - (time.monotonic() - started)
                 if ahead > 0:
