@@ -17,7 +17,7 @@ interpreter lock), and measures, ``--runs`` times each, in this invocation:
    ``aria2c -x8`` (``-j8`` over the segment list for HLS) when installed.
 
 Prints min / median and throughput; ratios are medians of times (tool / curl,
-below 1.0 is faster). Writes the "downloads" sections of bench/RESULTS.md
+below 1.0 is faster). Writes the "downloads - ..." sections of bench/RESULTS.md
 through bench/results.py. No Django, database or Redis is needed.
 """
 
@@ -207,7 +207,7 @@ def measure_loopback(
         cli = timed(args.runs, bench.command(ytdlp, "-q", "--no-warnings", "--no-progress", "-o", "{out}/y.mp4", url))
         loopback.append(row("yt-dlp CLI", cli, curl, size))
     loopback += [
-        row(f"engine transfer ({args.connections} connections)", transfer, curl, size),
+        row("engine transfer", transfer, curl, size),
         row("engine end to end (transfer, tag, verify, move)", end_to_end, curl, size),
     ]
     show(loopback)
@@ -317,15 +317,16 @@ def main() -> int:
         )
         if not args.no_record:
             record(
-                "downloads: plain file on loopback",
+                "downloads - plain file on loopback",
                 loopback,
-                f"{size / MB:.0f} MB MP4 served by tests/queue/media_server.py on loopback, no cap. The engine's "
-                f"transfer ends when the last byte is on disk; end to end adds the in-place language tag, the "
+                f"{size / MB:.0f} MB MP4 served by tests/queue/media_server.py (its own process) on loopback, no cap. "
+                f"The engine measures one connection on the first range and, finding it uncapped, keeps one "
+                f"connection. Its transfer ends when the last byte is on disk; end to end adds the in-place language tag, the "
                 f"checks (structure, ffprobe duration) and the move into the library (no remux: the MP4 is kept). "
                 f"Ratio = median time / curl's median time (lower is faster). {notes_common}",
             )
             record(
-                "downloads: per-connection cap",
+                "downloads - per-connection cap",
                 capped_rows,
                 f"Every connection capped at {args.cap_mbps:g} MB/s by the server (a hoster's throttle). Plain: "
                 f"{capped.stat().st_size / MB:.0f} MB MP4; HLS: the same streams in {len(segments)} MPEG-TS "
