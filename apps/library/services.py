@@ -132,6 +132,24 @@ def mark_episode_present(
     return episode
 
 
+def remove_replaced_file(relative_path: str, replaced_by: str) -> bool:
+    """Delete an episode's earlier file once its new file landed under another name.
+
+    A download names the file after the container that arrived (``.mp4`` where
+    the earlier file was ``.mkv``), so an upgrade does not always overwrite the
+    file it replaces. Only a path that no episode records any more is deleted.
+    """
+    if not relative_path or relative_path == replaced_by:
+        return False
+    if Episode.objects.filter(file_path=relative_path).exists():
+        return False
+    path = naming.resolve_inside(library_root(), relative_path)
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True
+
+
 def record_episode_languages(episode_id: int, languages: Iterable[Language | str]) -> bool:
     """Store the languages the episode's own page offers (it is the truth; the season table can lag behind).
 

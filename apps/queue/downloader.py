@@ -249,6 +249,7 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
         services.complete_item(
             item.pk, worker_id, relative_path=relative, size=result.size, language=link.language.value
         )
+        library.remove_replaced_file(episode.file_path, replaced_by=relative)  # recorded before this download
         return "completed"
     except Cancelled as cancel:
         logger.info("item %s: stopped (%s)", item.pk, cancel.reason)

@@ -70,6 +70,22 @@ def test_download_completes_into_the_library(worker_env, moonlit, library):
     assert list(incoming_dir(library).iterdir()) == []
 
 
+def test_an_upgrade_in_another_container_replaces_the_earlier_file(worker_env, moonlit, library):
+    from apps.library import services as library_services
+
+    earlier = library_services.episode_target_path(moonlit[0], "mkv")
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"the earlier German Sub file")
+    relative = library_services.to_library_relative(earlier)
+    Episode.objects.filter(pk=moonlit[0].pk).update(file_path=relative, file_language="de-sub", file_size=27)
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "completed"
+    episode = Episode.objects.get(pk=moonlit[0].pk)
+    assert episode.file_path.endswith(".mp4") and episode.file_language == "de"
+    assert (library / episode.file_path).is_file()
+    assert not earlier.exists(), "the replaced file was left behind next to the new one"
+
+
 def test_language_preference_picks_the_best_offered(worker_env, moonlit, library):
     item_id = queue_one(moonlit[2])  # offers de-sub and en-sub only
     assert run(item_id) == "completed"
