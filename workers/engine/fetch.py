@@ -322,10 +322,11 @@ def transfer(
         except ParallelRangesRefused as refused:
             logger.info("item %s: %s refused parallel ranges (%s); one connection", item_id, source.hoster, refused)
             after_refusal(part)
+            _single_connection(ydl, name, info, options, patient=True)
+            # told only now: a 403 that one connection gets too is an expired link, not a ban on parallel ranges
             if on_parallel_refused is not None:
                 on_parallel_refused(refused.status)
-        _single_connection(ydl, name, info, options, patient=True)
-        return
+            return
     after_refusal(part)  # a ranged attempt's .part (before a setting changed) continues as a prefix
     _single_connection(ydl, name, info, options, patient=False)
 
