@@ -173,9 +173,9 @@ class Heartbeat(threading.Thread):
             connection.close()
 
 
-def _engine_options(hoster: str) -> EngineOptions:
+def _engine_options(site: str, hoster: str) -> EngineOptions:
     return EngineOptions(
-        connections=hoster_connections.connections_for(hoster),
+        connections=hoster_connections.connections_for(site, hoster),
         range_chunk=settings.DOWNLOAD_RANGE_BYTES,
         rate_limit=config.speed_limit(),
         unknown_size_estimate=config.unknown_size_estimate_bytes(),
@@ -236,10 +236,10 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
                     library_root=library_root,
                     language=language,
                     title=item.label,
-                    on_parallel_refused=functools.partial(hoster_connections.remember_parallel_refused, link.hoster),
+                    on_parallel_refused=functools.partial(scorecard.mark_single_connection, series.site, link.hoster),
                 ),
                 progress=_progress_callback(item.pk, series.pk, heartbeat, meter),
-                options=_engine_options(link.hoster),
+                options=_engine_options(series.site, link.hoster),
             )
         except EngineError as error:
             _score_failed_transfer(series.site, link.hoster, error, meter)

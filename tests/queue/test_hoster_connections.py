@@ -1,40 +1,32 @@
-"""Connections per hoster: the settings, a per-hoster cap, and the memory of hosters that refused parallel ranges."""
+"""Connections per hoster: the settings, a per-hoster cap, and the scorecard's memory of hosters that refused."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from aniworld_site.env import env_limits
 from apps.queue import hoster_connections
+from apps.scorecard import services as scorecard
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def test_settings_and_per_hoster_caps(settings):
+def test_settings_and_per_hoster_caps(settings, db):
     settings.DOWNLOAD_CONNECTIONS = 8
     settings.HOSTER_CONNECTIONS = {"voe": 1, "filemoon": 16}
-    assert hoster_connections.connections_for("Vidoza") == 8
-    assert hoster_connections.connections_for("VOE") == 1
-    assert hoster_connections.connections_for("Filemoon") == 8, "a cap never raises the setting"
+    assert hoster_connections.connections_for("aniworld", "Vidoza") == 8
+    assert hoster_connections.connections_for("aniworld", "VOE") == 1
+    assert hoster_connections.connections_for("aniworld", "Filemoon") == 8, "a cap never raises the setting"
 
 
-def test_a_hoster_that_refused_parallel_ranges_gets_one_connection_until_forgotten(settings):
+def test_a_hoster_that_refused_parallel_ranges_gets_one_connection(settings, db):
     settings.DOWNLOAD_CONNECTIONS = 8
     settings.HOSTER_CONNECTIONS = {}
-    assert hoster_connections.parallel_refused("Vidoza") is None
-    hoster_connections.remember_parallel_refused("Vidoza", 429)
-    assert hoster_connections.connections_for("vidoza") == 1
-    assert hoster_connections.parallel_refused("VIDOZA")["status"] == 429
-    assert hoster_connections.connections_for("VOE") == 8
-    hoster_connections.forget("Vidoza")
-    assert hoster_connections.connections_for("Vidoza") == 8
+    functools.partial(scorecard.mark_single_connection, "aniworld", "Vidoza")(429)  # as the worker passes it
+    assert hoster_connections.connections_for("aniworld", "vidoza") == 1
+    assert hoster_connections.connections_for("sto", "Vidoza") == 8, "remembered per site"
+    assert hoster_connections.connections_for("aniworld", "VOE") == 8
 
 
 def test_env_limits_are_parsed_strictly(monkeypatch):
@@ -46,16 +38,3 @@ def test_env_limits_are_parsed_strictly(monkeypatch):
         monkeypatch.setenv("X_LIMITS", raw)
         with pytest.raises(ImproperlyConfigured):
             env_limits("X_LIMITS", maximum=32)
-
-
-def test_a_broken_cache_never_fails_a_download(settings, monkeypatch):
-    settings.DOWNLOAD_CONNECTIONS = 8
-    settings.HOSTER_CONNECTIONS = {}
-
-    def down(*args, **kwargs):
-        raise ConnectionError("redis is down")
-
-    monkeypatch.setattr(hoster_connections.cache, "get", down)
-    monkeypatch.setattr(hoster_connections.cache, "set", down)
-    hoster_connections.remember_parallel_refused("Vidoza", 403)
-    assert hoster_connections.connections_for("Vidoza") == 8
