@@ -114,10 +114,22 @@ SAMPLE = NamingContext(
 )
 
 
+def _encoded_size(text: str) -> int:
+    """Size of ``text`` as a file name: UTF-8 bytes (Linux) or UTF-16 units (SMB/NTFS), whichever is larger."""
+    return max(len(text.encode("utf-8")), len(text.encode("utf-16-le")) // 2)
+
+
 def _truncate_to_bytes(text: str, limit: int) -> str:
-    """Cut at a character boundary so that UTF-8 and UTF-16 both fit in ``limit`` bytes."""
-    while text and (len(text.encode("utf-8")) > limit or len(text.encode("utf-16-le")) > limit):
-        text = text[:-1]
+    """Cut at a character boundary so that the UTF-8 bytes and the UTF-16 units both fit in ``limit``."""
+    utf8 = utf16 = 0
+    end = 0
+    for end, char in enumerate(text, start=1):
+        utf8 += len(char.encode("utf-8"))
+        utf16 += 2 if ord(char) > 0xFFFF else 1
+        if utf8 > limit or utf16 > limit:
+            end -= 1
+            break
+    text = text[:end]
     # Never leave half of a combined emoji or an accent without its letter.
     while text and (
         text[-1] == "\u200d" or unicodedata.category(text[-1]) in {"Mn", "Me", "Sk"} or text[-1] == "\ufe0f"
@@ -209,23 +221,66 @@ def validate_template(template: str) -> None:
         raise TemplateError("The file name (the last part of the naming template) must contain {episode}.")
     if "season" not in used:
         raise TemplateError("The naming template must contain {season}, or episodes of different seasons collide.")
+    sample = SAMPLE.values()
+    for pieces in parsed:
+        _render_part(pieces, sample)  # refuses fixed text that leaves no room for the titles
 
 
-def _render_part(pieces: list[tuple[str, str | None, str | None, str | None]], values: dict[str, Any]) -> str:
-    rendered = []
+def _fit_titles(segments: list[tuple[str, bool]], max_bytes: int) -> list[str]:
+    """Shorten only the title segments (``True``) so that all of them together fit in ``max_bytes``.
+
+    Fixed text (template literals, season and episode numbers) is never cut: cutting the whole name
+    once dropped the ``S01E08`` marker and made two episodes share one file. The titles share what is
+    left evenly: each is cut to the same byte cap, found by bisection.
+    """
+    fixed = sum(_encoded_size(text) for text, shortenable in segments if not shortenable)
+    titles = [text for text, shortenable in segments if shortenable]
+    if fixed + sum(_encoded_size(text) for text in titles) <= max_bytes:
+        return [text for text, _ in segments]
+    if fixed > max_bytes:
+        raise TemplateError(
+            f"The fixed text of a naming template part is too long ({fixed} bytes, at most {max_bytes}); shorten it."
+        )
+    room = max_bytes - fixed
+    low, high = 0, max(_encoded_size(text) for text in titles)
+    while low < high:  # the largest cap whose cut titles still fit in the room
+        cap = (low + high + 1) // 2
+        if sum(_encoded_size(_truncate_to_bytes(text, cap)) for text in titles) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return [_truncate_to_bytes(text, low).rstrip() if shortenable else text for text, shortenable in segments]
+
+
+def _render_part(
+    pieces: list[tuple[str, str | None, str | None, str | None]],
+    values: dict[str, Any],
+    max_bytes: int = MAX_COMPONENT_BYTES,
+) -> str:
+    segments: list[tuple[str, bool]] = []  # (text, may be shortened)
     for literal, field, spec, _conversion in pieces:
-        rendered.append(literal)
+        if literal:
+            segments.append((literal, False))
         if field is None:
             continue
         value = values[field]
         if value is None or value == "":
             continue
         if field in _NUMERIC_PLACEHOLDERS:
-            rendered.append(format(int(value), spec or ""))
+            segments.append((format(int(value), spec or ""), False))
         else:
             # Sanitise each value on its own: a title can never inject a separator or a '..'.
-            rendered.append(sanitize_component(format(str(value), spec or ""), fallback=""))
-    return sanitize_component(_tidy_rendered("".join(rendered)))
+            segments.append(
+                (sanitize_component(format(str(value), spec or ""), fallback="", max_bytes=max_bytes), True)
+            )
+    return sanitize_component(_tidy_rendered("".join(_fit_titles(segments, max_bytes))), max_bytes=max_bytes)
+
+
+def with_suffix(name: str, suffix: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
+    """``name`` and ``suffix`` joined by a space as one safe component; ``name`` (never the suffix) is shortened."""
+    suffix = " " + sanitize_component(suffix, fallback="", max_bytes=max_bytes // 2)
+    room = max_bytes - _encoded_size(suffix)
+    return sanitize_component(_truncate_to_bytes(name, room).rstrip(" .") + suffix, max_bytes=max_bytes)
 
 
 def render_parts(template: str, context: NamingContext) -> list[str]:

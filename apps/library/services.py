@@ -408,7 +408,7 @@ def refresh_series(series: Series, *, max_age: timedelta | None = None) -> dict[
 def _unique_folder(name: str, site: str, slug: str) -> str:
     if not Series.objects.filter(folder=name).exists():
         return name
-    return naming.sanitize_component(f"{name} [{site}-{slug}]")
+    return naming.with_suffix(name, f"[{site}-{slug}]")
 
 
 def add_series(site: Site | str, slug: str, *, folder: str | None = None) -> Series:

@@ -145,3 +145,60 @@ def test_series_folder_name_uses_first_template_part():
     assert naming.series_folder_name(DEFAULT_TEMPLATE, "A/B: C", 2001) == "A-B - C (2001)"
     assert naming.series_folder_name("{slug}/{season}/{episode}", "T", None, slug="the-slug") == "the-slug"
     assert Path(naming.series_folder_name(DEFAULT_TEMPLATE, "..", None)).name not in {".", ".."}
+
+
+LONG_TITLE = "The Reincarnated Villainess Who Was Definitely Not Evil " * 6  # about 330 characters
+
+
+@pytest.mark.parametrize(
+    "title", [LONG_TITLE[:300], ("日本語のとても長いタイトル" * 30)[:300], "👨\u200d👩\u200d👧" * 100]
+)
+def test_long_titles_are_shortened_but_never_the_episode_marker(title):
+    paths = []
+    for number in (8, 9):
+        context = NamingContext(
+            series_title=title, year=2024, season=1, episode=number, episode_title_de=title[::-1], language="German Dub"
+        )
+        relative = naming.render_relative(DEFAULT_TEMPLATE, context, "mkv")
+        folder, season_folder, file_name = relative.split("/")
+        assert season_folder == "Season 01"
+        assert f" - S01E{number:02} - " in file_name and file_name.endswith(".mkv")
+        for part in (folder, file_name):
+            assert_safe_component(part)
+            assert len(part.encode("utf-8")) <= naming.MAX_COMPONENT_BYTES + len(".mkv")
+        assert folder.endswith("(2024)")  # the year is kept too: only the titles are shortened
+        paths.append(relative)
+    assert paths[0] != paths[1]
+
+
+def test_titles_share_the_room_instead_of_one_eating_it():
+    context = NamingContext(series_title="S" * 300, season=1, episode=2, episode_title_de="E" * 300)
+    stem = naming.render_relative(DEFAULT_TEMPLATE, context, "mkv").split("/")[-1].removesuffix(".mkv")
+    series_part, marker, episode_part = stem.split(" - ")
+    assert marker == "S01E02"
+    assert abs(len(series_part) - len(episode_part)) <= 1 and len(series_part) > 80
+
+
+def test_a_template_whose_fixed_text_is_too_long_is_refused():
+    template = "{series_title}/" + "x" * 250 + " {season} {episode}"
+    with pytest.raises(TemplateError, match="too long"):
+        naming.validate_template(template)
+
+
+def test_a_hostile_long_title_stays_one_component_inside_the_root(tmp_path):
+    hostile = ("../" * 40) + "\x00evil\u202e/..\\" + "x" * 300
+    context = NamingContext(series_title=hostile, season=1, episode=8, episode_title_de="/../\x00\u202e" * 50)
+    relative = naming.render_relative(DEFAULT_TEMPLATE, context, "mkv")
+    parts = relative.split("/")
+    assert len(parts) == 3 and "S01E08" in parts[2]
+    for part in parts:
+        assert_safe_component(part)
+        assert "\x00" not in part and "\u202e" not in part
+    assert naming.resolve_inside(tmp_path, relative).is_relative_to(tmp_path.resolve())
+
+
+def test_a_unique_suffix_survives_a_long_folder_name():
+    name = naming.sanitize_component("A" * 300)
+    unique = naming.with_suffix(name, "[aniworld-some-slug]")
+    assert unique.endswith(" [aniworld-some-slug]")
+    assert len(unique.encode("utf-8")) <= naming.MAX_COMPONENT_BYTES
