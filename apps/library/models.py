@@ -107,6 +107,10 @@ class Episode(models.Model):
                 condition=~Q(state=EpisodeState.PRESENT) | ~Q(file_path=""),
                 name="library_episode_present_has_file",
             ),
+            # One file is one episode's: two episodes recording one path means one overwrote the other.
+            models.UniqueConstraint(
+                fields=["file_path"], condition=~Q(file_path=""), name="library_episode_unique_file_path"
+            ),
         ]
         indexes = [
             models.Index(fields=["state"], name="library_episode_state_idx"),

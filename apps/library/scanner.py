@@ -595,6 +595,12 @@ class LibraryScanner:
         if not (to_create or to_update or unmatched or gone):
             return
         with transaction.atomic():
+            if to_update:
+                # A file can move from one episode's row to another's in one pass: release the paths first, or
+                # the unique stored path refuses the row that takes a path before the row that gives it up.
+                Episode.objects.filter(pk__in=list(to_update)).exclude(file_path="").update(
+                    file_path="", state=EpisodeState.MISSING
+                )
             if to_create:
                 self._create_episodes(series_id, seasons, to_create)
             if to_update:

@@ -3,6 +3,8 @@
 Queue contract (stable):
 
 - :func:`episode_target_path` — where a finished download goes (absolute, inside the library).
+- :func:`claim_target` — before the download and again before the final move: refuses (:class:`PathTaken`)
+  a path that another episode's file holds; says whether an existing file there may be replaced.
 - :func:`set_episode_state` — ``queued`` / ``downloading`` / ``missing`` / ``ignored`` while the queue works.
 - :func:`mark_episode_present` — after the file was renamed into place.
 - :func:`restore_episode_state` — after a cancelled or failed download: back to ``present`` if a file
@@ -41,6 +43,30 @@ from apps.library.scanner import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+class PathTaken(Exception):
+    """Another episode's file is at this path: nothing is overwritten (the message says which episode)."""
+
+
+def _taken_message(relative: str, owner: Episode) -> str:
+    return (
+        f"'{relative}' is already the file of {owner}; it was not overwritten. Two episodes map to the same "
+        "file name: check the naming template (it needs {season} and {episode}) and retry."
+    )
+
+
+def claim_target(episode_id: int, target: str | Path) -> bool:
+    """Check ``target`` before a download writes it: raise :class:`PathTaken` if another episode's file is there.
+
+    Returns True when ``target`` is this episode's own recorded file (an upgrade may replace it), False
+    otherwise: an existing file there then belongs to nobody we know and must not be replaced either.
+    """
+    relative = to_library_relative(target)
+    owner = Episode.objects.select_related("season__series").filter(file_path=relative).exclude(pk=episode_id).first()
+    if owner is not None:
+        raise PathTaken(_taken_message(relative, owner))
+    return Episode.objects.filter(pk=episode_id, file_path=relative).exists()
 
 
 def _episode_with_series(episode_id: int) -> Episode:
@@ -116,13 +142,17 @@ def set_episode_state(episode_id: int, state: EpisodeState | str) -> Episode:
 def mark_episode_present(
     episode_id: int, relative_path: str | Path, size: int, language: Language | str | None
 ) -> Episode:
-    """Record the episode's file (path relative to the library root, or absolute inside it)."""
+    """Record the episode's file (path relative to the library root, or absolute inside it).
+
+    Raises :class:`PathTaken` if another episode already records that file.
+    """
     stored_path = to_library_relative(relative_path)
     if size < 0:
         raise ValueError("A file size cannot be negative.")
     file_language = Language(language).value if language else None
     with transaction.atomic():
         episode = Episode.objects.select_for_update().get(pk=episode_id)
+        claim_target(episode_id, stored_path)
         episode.file_path = stored_path
         episode.file_size = size
         episode.file_language = file_language

@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +55,7 @@ from workers.engine import (
     EngineOptions,
     Failure,
     FailureKind,
+    TargetConflict,
     classify,
     discard_partial,
     download,
@@ -223,7 +225,9 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
         if not services.begin_source(item.pk, worker_id, link.hoster, link.language.value):
             discard_partial(incoming_dir(library_root), item.pk)
         language = link.language.value
-        library.episode_target_path(episode, "mkv", language)  # an unsafe name fails before anything is fetched
+        guard = _target_guard(episode.pk)
+        # an unsafe name, or a name another episode's file has, fails before anything is fetched (again before the move)
+        guard(library.episode_target_path(episode, "mkv", language))
         meter = scorecard.AttemptMeter()
         meter.start(partial_bytes(incoming_dir(library_root), item.pk))
         try:
@@ -237,6 +241,7 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
                     language=language,
                     title=item.label,
                     on_parallel_refused=functools.partial(scorecard.mark_single_connection, series.site, link.hoster),
+                    before_move=guard,
                 ),
                 progress=_progress_callback(item.pk, series.pk, heartbeat, meter),
                 options=_engine_options(series.site, link.hoster),
@@ -259,6 +264,9 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
         if cancel.discard_partial:
             discard_partial(incoming_dir(config.library_root()), item.pk)
         return "cancelled" if cancel.discard_partial else "stopped"
+    except library.PathTaken as exc:  # another episode recorded the file while this one was moving it in
+        services.fail_attempt(item.pk, worker_id, Failure(FailureKind.PERMANENT, str(exc)), key)
+        return FailureKind.PERMANENT.value
     except UnsafePathError as exc:
         services.fail_attempt(item.pk, worker_id, Failure(FailureKind.PERMANENT, f"Unsafe target path: {exc}"), key)
         return "failed"
@@ -268,6 +276,18 @@ def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> st
             logger.warning("item %s: unexpected error during the download", item.pk, exc_info=True)
         services.fail_attempt(item.pk, worker_id, failure, key)
         return failure.kind.value
+
+
+def _target_guard(episode_id: int) -> Callable[[Path], bool]:
+    """The engine's ``before_move``: another episode's file is never replaced; the episode's own may be."""
+
+    def guard(target: Path) -> bool:
+        try:
+            return library.claim_target(episode_id, target)
+        except library.PathTaken as exc:
+            raise TargetConflict(str(exc)) from None
+
+    return guard
 
 
 def _resolve_first(links: list[HosterLink], heartbeat: Heartbeat, site: str) -> tuple[HosterLink, MediaSource]:
@@ -288,7 +308,7 @@ def _resolve_first(links: list[HosterLink], heartbeat: Heartbeat, site: str) -> 
 
 
 def _score_failed_transfer(site: str, hoster: str, error: EngineError, meter: scorecard.AttemptMeter) -> None:
-    if isinstance(error, InsufficientSpace):  # our disk, not the hoster
+    if isinstance(error, InsufficientSpace | TargetConflict):  # our disk or library, not the hoster
         return
     permanent = error.kind == FailureKind.PERMANENT
     meter.record(site, hoster, Outcome.DOWNLOAD_PERMANENT if permanent else Outcome.DOWNLOAD_FAILED)

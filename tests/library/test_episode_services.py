@@ -105,3 +105,63 @@ def test_database_constraints():
         Episode.objects.create(season=season, number=2, state="present")
     with pytest.raises(IntegrityError), transaction.atomic():
         Episode.objects.create(season=season, number=3, state="bogus")
+
+
+@pytest.mark.django_db
+def test_two_episodes_can_never_share_one_stored_file():
+    season = Season.objects.create(series=Series.objects.create(site="aniworld", slug="x", title="X"), number=1)
+    Episode.objects.create(season=season, number=1, file_path="X/Season 01/X - S.mkv", state="present")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Episode.objects.create(season=season, number=2, file_path="X/Season 01/X - S.mkv", state="present")
+    Episode.objects.create(season=season, number=3)  # any number of episodes without a file
+    Episode.objects.create(season=season, number=4)
+
+
+def test_mark_present_refuses_the_file_of_another_episode(library, make_series, make_episode):
+    series = make_series("Show")
+    first = make_episode(series, 1, 8)
+    second = make_episode(series, 1, 9)
+    (library / "Show").mkdir()
+    (library / "Show" / "Show - S.mkv").write_bytes(b"eight")
+    services.mark_episode_present(first.pk, "Show/Show - S.mkv", 5, "de")
+    with pytest.raises(services.PathTaken, match="S01E08"):
+        services.mark_episode_present(second.pk, "Show/Show - S.mkv", 5, "de")
+    assert Episode.objects.get(pk=second.pk).file_path == ""
+
+
+def test_target_check_names_the_episode_that_owns_the_file(library, make_series, make_episode):
+    series = make_series("Show")
+    first = make_episode(series, 1, 8)
+    second = make_episode(series, 1, 9)
+    target = services.episode_target_path(first, "mkv", "de")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"eight")
+    assert services.claim_target(first.pk, target) is False  # a file nobody recorded: not replaceable
+    services.mark_episode_present(first.pk, target, 5, "de")
+    assert services.claim_target(first.pk, target) is True  # its own file: an upgrade may replace it
+    with pytest.raises(services.PathTaken, match="S01E08"):
+        services.claim_target(second.pk, target)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_releases_duplicate_paths_keeping_the_last_writer():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("library", "0002_site_labels")], [("library", "0003_episode_unique_file_path")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    series = old.get_model("library", "Series").objects.create(site="aniworld", slug="x", title="X")
+    season = old.get_model("library", "Season").objects.create(series=series, number=1)
+    old_episode = old.get_model("library", "Episode")
+    # what the old naming left behind: two episodes recording the one file the second download wrote
+    older = old_episode.objects.create(season=season, number=8, file_path="X/X - S.mkv", file_size=5, state="present")
+    newer = old_episode.objects.create(season=season, number=9, file_path="X/X - S.mkv", file_size=5, state="present")
+    other = old_episode.objects.create(season=season, number=10, file_path="X/other.mkv", state="present")
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    rows = {row.pk: row for row in Episode.objects.all()}
+    assert (rows[newer.pk].file_path, rows[newer.pk].state) == ("X/X - S.mkv", "present")
+    assert (rows[older.pk].file_path, rows[older.pk].file_size, rows[older.pk].state) == ("", None, "missing")
+    assert rows[other.pk].file_path == "X/other.mkv"

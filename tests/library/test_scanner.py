@@ -353,3 +353,17 @@ def test_scan_service_records_run_and_holds_lock(library, make_series):
         with pytest.raises(services.ScanAlreadyRunning):
             services.scan_library()
     assert not services.is_scan_running()
+
+
+def test_a_file_recorded_for_the_wrong_episode_moves_to_the_right_one(library, make_series):
+    series = make_series("Show", folder="Show (2020)")
+    touch(library, "Show (2020)/Season 01/Show - S01E02.mkv")
+    scan(library)
+    second = episode(series, 1, 2)
+    first = Episode.objects.create(season=second.season, number=1)
+    # the file was once recorded as episode 1's; the scan must hand it to episode 2 without a conflict
+    Episode.objects.filter(pk=second.pk).update(file_path="", state=EpisodeState.MISSING)
+    Episode.objects.filter(pk=first.pk).update(file_path="Show (2020)/Season 01/Show - S01E02.mkv", state="present")
+    scan(library, full=True)
+    assert episode(series, 1, 2).file_path == "Show (2020)/Season 01/Show - S01E02.mkv"
+    assert episode(series, 1, 1).file_path == ""

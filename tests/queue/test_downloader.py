@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
+from apps.library import services as library_services
 from apps.library.models import Episode, EpisodeState, Season, Series
 from apps.library.selectors import EpisodeStatus, assess_episode
 from apps.queue import downloader, services
@@ -274,3 +275,75 @@ def test_a_clean_worker_stop_hands_the_download_back_with_its_partial(
     assert item.attempts == 0 and "stopped cleanly" in item.last_error
     assert Episode.objects.get(pk=moonlit[0].pk).state == EpisodeState.QUEUED
     assert (incoming_dir(library) / f"{item_id}.part").stat().st_size > 0
+
+
+LONG_TITLE = ("The Reincarnated Villainess Who Was Definitely Not Evil and Her Very Long Subtitle " * 4)[:300]
+
+
+def test_two_episodes_of_a_long_titled_series_become_two_files(worker_env, library):
+    series = Series.objects.create(site="aniworld", slug="moonlit-blade", title=LONG_TITLE, year=2019)
+    season = Season.objects.create(series=series, number=1)
+    episodes = [Episode.objects.create(season=season, number=n, title_de=LONG_TITLE) for n in (1, 2)]
+    for episode in episodes:
+        assert run(queue_one(episode)) == "completed"
+    paths = [Episode.objects.get(pk=episode.pk).file_path for episode in episodes]
+    assert paths[0] != paths[1]
+    for number, path in zip((1, 2), paths, strict=True):
+        assert f"S01E{number:02}" in path
+        assert (library / path).is_file()
+    assert {Episode.objects.get(pk=episode.pk).state for episode in episodes} == {EpisodeState.PRESENT}
+
+
+def _claim_for(episode: Episode, owner: Episode, library: Path) -> Path:
+    """Make ``owner`` the recorded owner of the file ``episode`` would be downloaded to."""
+    target = library / library_services.episode_relative_path(episode, "mkv", "de")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"the other episode")
+    Episode.objects.filter(pk=owner.pk).update(
+        file_path=library_services.to_library_relative(target), file_size=17, state=EpisodeState.PRESENT
+    )
+    return target
+
+
+def test_the_file_of_another_episode_is_never_overwritten(worker_env, moonlit, library):
+    target = _claim_for(moonlit[0], moonlit[1], library)
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "permanent"
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.FAILED and "S01E02" in item.last_error and "not overwritten" in item.last_error
+    assert target.read_bytes() == b"the other episode"
+    assert Episode.objects.get(pk=moonlit[0].pk).state == EpisodeState.MISSING
+
+
+def test_another_episode_claiming_the_path_mid_download_is_caught_before_the_move(
+    worker_env, moonlit, library, set_config
+):
+    set_config(hoster_preference=["Vidoza"])
+    worker_env.set_scenario(slow_bytes_per_second=60_000)
+    item_id = queue_one(moonlit[0])
+    thread, outcome = _run_in_thread(item_id)
+    _wait_for_bytes(item_id, library)
+    target = _claim_for(moonlit[0], moonlit[1], library)
+    worker_env.set_scenario(slow_bytes_per_second=None)
+    thread.join(timeout=60)
+    assert outcome == ["permanent"]
+    assert target.read_bytes() == b"the other episode"
+    assert "not overwritten" in DownloadItem.objects.get(pk=item_id).last_error
+
+
+def test_an_unrecorded_file_at_the_target_is_not_overwritten(worker_env, moonlit, library):
+    target = library / library_services.episode_relative_path(moonlit[0], "mkv", "de")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"someone's file")
+    item_id = queue_one(moonlit[0])
+    assert run(item_id) == "permanent"
+    assert "already exists" in DownloadItem.objects.get(pk=item_id).last_error
+    assert target.read_bytes() == b"someone's file"
+
+
+def test_a_new_download_replaces_the_episodes_own_recorded_file(worker_env, moonlit, library):
+    target = _claim_for(moonlit[0], moonlit[0], library)
+    Episode.objects.filter(pk=moonlit[0].pk).update(state=EpisodeState.MISSING)  # e.g. the owner asked again
+    assert run(queue_one(moonlit[0], language="de")) == "completed"
+    assert target.stat().st_size > 17
+    assert Episode.objects.get(pk=moonlit[0].pk).file_path == library_services.to_library_relative(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import threading
@@ -26,7 +27,7 @@ from workers.engine import (
     download,
 )
 from workers.engine.ffmpeg import ffmpeg_environment, ffmpeg_executable, probe_duration
-from workers.engine.storage import incoming_dir, partial_files
+from workers.engine.storage import incoming_dir, move_into_place, partial_files
 
 
 def options_for(server: MediaServer, **changes) -> EngineOptions:
@@ -302,3 +303,30 @@ def test_classify_catalog_errors():
     assert classify(HosterError("VOE page changed")).kind == FailureKind.TRANSIENT
     assert classify(TimeoutError("read timed out")).kind == FailureKind.TRANSIENT
     assert classify(OSError(28, "No space left on device")).kind == FailureKind.PERMANENT
+
+
+def test_an_existing_file_is_never_overwritten_unless_the_caller_allows_it(media_server, library):
+    first = download(request_for(library, file_source(media_server), item_id=8))
+    original = first.path.read_bytes()
+    clash = dataclasses.replace(request_for(library, file_source(media_server), item_id=9), target=first.path)
+    with pytest.raises(PermanentDownloadError, match="already exists"):
+        download(clash)
+    assert first.path.read_bytes() == original
+    assert list(incoming_dir(library).iterdir()) == []
+    refused = dataclasses.replace(clash, before_move=lambda: (_ for _ in ()).throw(PermanentDownloadError("taken")))
+    with pytest.raises(PermanentDownloadError, match="taken"):
+        download(refused)
+    assert first.path.read_bytes() == original
+    upgrade = dataclasses.replace(clash, before_move=lambda: True)  # the episode's own file: replaced
+    assert download(upgrade).path == first.path
+
+
+def test_the_no_clobber_move_refuses_an_existing_target(tmp_path):
+    source, target = tmp_path / "new", tmp_path / "old"
+    source.write_bytes(b"new")
+    target.write_bytes(b"old")
+    with pytest.raises(FileExistsError):
+        move_into_place(source, target, replace=False)
+    assert target.read_bytes() == b"old" and source.read_bytes() == b"new"
+    move_into_place(source, tmp_path / "fresh", replace=False)
+    assert (tmp_path / "fresh").read_bytes() == b"new" and not source.exists()

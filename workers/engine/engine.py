@@ -25,6 +25,7 @@ from workers.engine.errors import (
     FailureKind,
     InsufficientSpace,
     PermanentDownloadError,
+    TargetExists,
     TransientDownloadError,
     TruncatedDownload,
     classify,
@@ -57,6 +58,9 @@ class DownloadRequest:
     # Called with the HTTP status when the hoster refused parallel range requests (the download goes on over one
     # connection); the caller remembers it for that hoster.
     on_parallel_refused: Callable[[int], None] | None = None
+    # Called with the final path just before the move: raises (an EngineError) to refuse it, returns True when an
+    # existing file there may be replaced (the episode's own file). Without it an existing file is never replaced.
+    before_move: Callable[[Path], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,14 @@ def _verify(downloaded_duration: float | None, final: Path, expected: float | No
             f"Only {duration:.1f} s of {reference:.1f} s arrived: the transfer was truncated; will download again."
         )
     return duration
+
+
+def _move_to_target(finished: Path, target: Path, request: DownloadRequest) -> None:
+    may_replace = request.before_move(target) if request.before_move is not None else False
+    try:
+        move_into_place(finished, target, replace=may_replace)
+    except FileExistsError:
+        raise TargetExists(target) from None
 
 
 def download(
@@ -165,7 +177,7 @@ def download(
             finished, downloaded_duration = remuxed, probe_duration(name)
         duration = _verify(downloaded_duration, finished, expected)
         size = finished.stat().st_size
-        move_into_place(finished, target)
+        _move_to_target(finished, target, request)
         discard_partial(incoming, request.item_id)
         logger.info(
             "item %s: complete (%s%s), %s bytes, %.1f s -> %s",

@@ -18,6 +18,7 @@ import errno
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 
 class FailureKind(enum.StrEnum):
@@ -50,6 +51,20 @@ class TruncatedDownload(TransientDownloadError):
 
 class InsufficientSpace(PermanentDownloadError):
     """The library volume cannot hold the episode (checked before start, or ENOSPC while writing)."""
+
+
+class TargetConflict(PermanentDownloadError):
+    """The library refuses the target path (another episode's file is there): not the hoster's fault."""
+
+
+class TargetExists(TargetConflict):
+    """A file is already where this episode belongs and it is not the episode's own: it is never overwritten."""
+
+    def __init__(self, target: Path):
+        super().__init__(
+            f"'{target.name}' already exists in '{target.parent}' and is not this episode's file; it was not "
+            "overwritten. Rescan the library or move that file away, then retry."
+        )
 
 
 class Cancelled(Exception):

@@ -73,18 +73,73 @@ def ensure_free_space(directory: Path, needed: int) -> None:
         )
 
 
-def move_into_place(source: Path, target: Path) -> None:
-    """Atomically replace ``target`` with ``source`` (a same-filesystem rename; a copy-then-rename across mounts)."""
+def move_into_place(source: Path, target: Path, *, replace: bool = True) -> None:
+    """Move ``source`` to ``target`` atomically (a same-filesystem rename; a copy-then-rename across mounts).
+
+    With ``replace=False`` an existing ``target`` is never touched: :class:`FileExistsError`. The check and
+    the move are one step (a hard link, which fails if the name exists), so two downloads racing for one
+    name cannot overwrite each other; shares without hard links get an exclusive create instead.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    if not replace:
+        _move_no_clobber(source, target)
+        return
     try:
         os.replace(source, target)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        staging = _copy_beside(source, target)
         try:
-            shutil.copyfile(source, staging)
             os.replace(staging, target)
         finally:
             staging.unlink(missing_ok=True)
         source.unlink(missing_ok=True)
+
+
+def _copy_beside(source: Path, target: Path) -> Path:
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    shutil.copyfile(source, staging)
+    return staging
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+def _move_no_clobber(source: Path, target: Path) -> None:
+    staging: Path | None = None
+    try:
+        try:
+            os.link(source, target)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                staging = _copy_beside(source, target)
+                _link_or_reserve(staging, target)
+            elif exc.errno in _NO_HARD_LINKS:
+                _reserve_and_replace(source, target)
+                return
+            else:
+                raise
+    finally:
+        if staging is not None:
+            staging.unlink(missing_ok=True)
+    source.unlink(missing_ok=True)
+
+
+def _link_or_reserve(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        _reserve_and_replace(source, target)
+
+
+def _reserve_and_replace(source: Path, target: Path) -> None:
+    """Claim the name with an exclusive create (fails if it exists), then rename the file over the claim."""
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    try:
+        os.replace(source, target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
