@@ -240,6 +240,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 AUTH_THROTTLE_RATE = os.environ.get("AUTH_THROTTLE_RATE", "5/min")
 LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+LOGIN_GLOBAL_FAILURES_PER_HOUR = env_int("LOGIN_GLOBAL_FAILURES_PER_HOUR", 50, minimum=1)
 # Searches, series adds and refreshes per user: each sends requests to the catalog sites.
 CATALOG_USER_RATE = env_rate("ANIWORLD_CATALOG_USER_RATE", "30/min")
 

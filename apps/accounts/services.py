@@ -10,9 +10,11 @@ anywhere revokes the token and the browser session in every process at once.
 from __future__ import annotations
 
 import ipaddress
-import time
+import logging
+import math
+import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -21,13 +23,17 @@ from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.cache import cache
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from aniworld_site.errors import ApiError, Conflict
+from apps.accounts.models import LoginThrottle
 from apps.accounts.passwords import password_problems
+
+logger = logging.getLogger(__name__)
 
 OWNER_USERNAME = "owner"
 SESSION_CLAIM = "sid"
@@ -55,13 +61,30 @@ class InvalidCredentials(ApiError):
         )
 
 
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{(seconds + 59) // 60} minutes"
+
+
 class LockedOut(ApiError):
-    def __init__(self, retry_after: int):
+    _MESSAGES = {
+        "address": "Too many failed logins from your address; try again in {wait}.",
+        "device": "Too many failed logins from this browser; try again in {wait}.",
+        "everyone": (
+            "Too many failed logins overall: logins are paused for {wait} for browsers that never logged in "
+            "here. A browser you logged in with before still gets in, or run `python manage.py unlock` on "
+            "the server."
+        ),
+    }
+
+    def __init__(self, retry_after: int, scope: str = "address"):
+        retry_after = max(1, retry_after)
         super().__init__(
-            f"Too many failed logins from your address; try again in {max(1, retry_after // 60)} minute(s).",
+            self._MESSAGES[scope].format(wait=_duration(retry_after)),
             code="locked_out",
             status_code=429,
-            details={"retry_after_seconds": retry_after},
+            details={"retry_after_seconds": retry_after, "scope": scope},
         )
         self.retry_after = retry_after
 
@@ -70,6 +93,7 @@ class LockedOut(ApiError):
 class IssuedLogin:
     access_token: str
     expires_at: datetime
+    device_token: str  # the signed browser id for DEVICE_COOKIE
 
 
 # --- client address -------------------------------------------------------------
@@ -141,35 +165,133 @@ def get_owner() -> AbstractBaseUser | None:
 
 
 # --- lockout ----------------------------------------------------------------------
+# Failed logins are counted per address (IPv6 per /64, since one host gets a whole /64), per known browser
+# and for everyone together, in the database (works while Redis is down). After LOGIN_LOCKOUT_FAILURES
+# failures an address must wait, 30 s at first, doubling with every further failure up to
+# LOGIN_LOCKOUT_MINUTES; a success starts it over. Past LOGIN_GLOBAL_FAILURES_PER_HOUR failures in an hour
+# from anywhere, only known browsers may log in for the rest of that hour, which stops address rotation.
+# A browser that logged in before carries a signed id (DEVICE_COOKIE) and is judged only by its own
+# failures, so someone sharing the owner's address, or rotating addresses, cannot lock the owner out.
+# `manage.py unlock` clears the counters.
+
+FIRST_DELAY_SECONDS = 30
+GLOBAL_WINDOW = timedelta(hours=1)
+FORGET_AFTER = timedelta(hours=24)  # an address with no failure for a day starts over
+GLOBAL_KEY = "everyone"
+DEVICE_COOKIE = "aniworld_device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+_DEVICE_SALT = "apps.accounts.login-device"
 
 
-def _failures_key(ip: str) -> str:
-    return f"auth:failures:{ip}"
-
-
-def _lock_key(ip: str) -> str:
-    return f"auth:lock:{ip}"
-
-
-def lockout_remaining(ip: str) -> int:
-    """Seconds left of a lockout for this address (0 when not locked). Kept in Redis for all processes."""
-    until = cache.get(_lock_key(ip))
-    return max(0, int(until - time.time())) if until else 0
-
-
-def _record_failure(ip: str) -> int:
-    window = settings.LOGIN_LOCKOUT_MINUTES * 60
-    key = _failures_key(ip)
-    cache.add(key, 0, timeout=window)
+def address_key(ip: str) -> str:
+    """What a lockout counts against: an IPv4 address, or the /64 network of an IPv6 address."""
     try:
-        failures = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        failures = 1
-    if failures >= settings.LOGIN_LOCKOUT_FAILURES:
-        cache.set(_lock_key(ip), time.time() + window, timeout=window)
-        cache.delete(key)
-    return max(0, settings.LOGIN_LOCKOUT_FAILURES - failures)
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def new_device_token() -> str:
+    return signing.dumps(secrets.token_urlsafe(16), salt=_DEVICE_SALT)
+
+
+def device_id(token: str | None) -> str | None:
+    """The browser id in a device cookie, or None when it is missing, forged or too old."""
+    if not token:
+        return None
+    try:
+        return str(signing.loads(token, salt=_DEVICE_SALT, max_age=DEVICE_COOKIE_MAX_AGE))
+    except signing.BadSignature:
+        return None
+
+
+def _scopes(ip: str, device: str | None) -> list[tuple[str, str]]:
+    """(scope, counter key) pairs that judge this login attempt."""
+    if device:
+        return [("device", f"device:{device}")]
+    return [("address", f"address:{address_key(ip)}"), ("everyone", GLOBAL_KEY)]
+
+
+def _seconds_until(moment: datetime | None, now: datetime) -> int:
+    return max(0, math.ceil((moment - now).total_seconds())) if moment else 0
+
+
+def _blocked_for(row: LoginThrottle, now: datetime) -> int:
+    if row.key == GLOBAL_KEY:
+        ends = row.window_started + GLOBAL_WINDOW
+        if row.failures >= settings.LOGIN_GLOBAL_FAILURES_PER_HOUR and now < ends:
+            return _seconds_until(ends, now)
+        return 0
+    return _seconds_until(row.blocked_until, now)
+
+
+def check_lockout(ip: str, device: str | None = None) -> None:
+    """Raise :class:`LockedOut` when this address (or browser, or everyone) must wait before trying again."""
+    now = timezone.now()
+    scopes = _scopes(ip, device)
+    rows = {row.key: row for row in LoginThrottle.objects.filter(key__in=[key for _scope, key in scopes])}
+    for scope, key in scopes:
+        if key in rows and (wait := _blocked_for(rows[key], now)):
+            raise LockedOut(wait, scope)
+
+
+def _delay_seconds(failures: int) -> int:
+    beyond = failures - settings.LOGIN_LOCKOUT_FAILURES
+    if beyond < 0:
+        return 0
+    return min(settings.LOGIN_LOCKOUT_MINUTES * 60, FIRST_DELAY_SECONDS * 2 ** min(beyond, 20))
+
+
+def _count_failure(key: str, now: datetime) -> LoginThrottle:
+    row, _created = LoginThrottle.objects.select_for_update().get_or_create(
+        key=key, defaults={"window_started": now, "last_failure": now}
+    )
+    window = GLOBAL_WINDOW if key == GLOBAL_KEY else FORGET_AFTER
+    stale = now - (row.window_started if key == GLOBAL_KEY else row.last_failure) > window
+    if stale:
+        row.failures, row.window_started, row.blocked_until = 0, now, None
+    row.failures += 1
+    row.last_failure = now
+    if key != GLOBAL_KEY and (delay := _delay_seconds(row.failures)):
+        row.blocked_until = now + timedelta(seconds=delay)
+    row.save()
+    return row
+
+
+def record_failure(ip: str, device: str | None = None) -> ApiError:
+    """Count a wrong password; returns what to answer: :class:`InvalidCredentials`, or :class:`LockedOut`."""
+    now = timezone.now()
+    with transaction.atomic():
+        counted = {key: _count_failure(key, now) for _scope, key in _scopes(ip, device)}
+    scope, key = _scopes(ip, device)[0]
+    row = counted[key]
+    if row.blocked_until and row.blocked_until > now:
+        logger.warning("login: %s failed logins from %s; it waits %s s", row.failures, key, _blocked_for(row, now))
+        return LockedOut(_blocked_for(row, now), scope)
+    everyone = counted.get(GLOBAL_KEY)
+    if everyone is not None and everyone.failures == settings.LOGIN_GLOBAL_FAILURES_PER_HOUR:
+        logger.warning("login: %s failed logins within an hour; only known browsers may log in", everyone.failures)
+    return InvalidCredentials(max(0, settings.LOGIN_LOCKOUT_FAILURES - row.failures))
+
+
+def forget_failures(ip: str, device: str | None = None) -> None:
+    """After a successful login: this address and browser start over (the global count stays)."""
+    keys = [f"address:{address_key(ip)}"] + ([f"device:{device}"] if device else [])
+    LoginThrottle.objects.filter(key__in=keys).delete()
+
+
+def unlock(addresses: list[str] | None = None) -> int:
+    """Clear lockouts: of the given addresses (and their /64), or every counter. Returns how many were cleared."""
+    rows = LoginThrottle.objects.all()
+    if addresses:
+        rows = rows.filter(key__in=[f"address:{address_key(address)}" for address in addresses])
+    deleted, _by_model = rows.delete()
+    return deleted
 
 
 # --- login / logout ------------------------------------------------------------------
@@ -178,23 +300,23 @@ def _record_failure(ip: str) -> int:
 def log_in(request: HttpRequest, password: str) -> IssuedLogin:
     """Check the master password, start a browser session and issue a JWT bound to it."""
     ip = client_ip(request)
-    remaining = lockout_remaining(ip)
-    if remaining:
-        raise LockedOut(remaining)
+    device = device_id(request.COOKIES.get(DEVICE_COOKIE))
+    check_lockout(ip, device)
     owner = get_owner()
     if owner is None or not owner.check_password(password):
-        attempts_left = _record_failure(ip)
-        if attempts_left == 0:
-            raise LockedOut(lockout_remaining(ip))
-        raise InvalidCredentials(attempts_left)
-    cache.delete(_failures_key(ip))
+        raise record_failure(ip, device)
+    forget_failures(ip, device)
     owner.backend = "django.contrib.auth.backends.ModelBackend"
     django_login(request, owner)
     request.session.set_expiry(settings.SESSION_COOKIE_AGE)
     request.session.save()
     token = AccessToken.for_user(owner)
     token[SESSION_CLAIM] = request.session.session_key
-    return IssuedLogin(access_token=str(token), expires_at=datetime.fromtimestamp(token["exp"], tz=UTC))
+    return IssuedLogin(
+        access_token=str(token),
+        expires_at=datetime.fromtimestamp(token["exp"], tz=UTC),
+        device_token=request.COOKIES[DEVICE_COOKIE] if device else new_device_token(),
+    )
 
 
 def session_store(session_key: str | None = None) -> SessionBase:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -47,7 +48,19 @@ class LoginView(APIView):
         body = PasswordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         issued = services.log_in(request._request, body.validated_data["password"])
-        return Response({"access_token": issued.access_token, "token_type": "bearer", "expires_at": issued.expires_at})
+        response = Response(
+            {"access_token": issued.access_token, "token_type": "bearer", "expires_at": issued.expires_at}
+        )
+        response.set_cookie(  # lets this browser log in even while its address is locked out
+            services.DEVICE_COOKIE,
+            issued.device_token,
+            max_age=services.DEVICE_COOKIE_MAX_AGE,
+            path=request.path,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
 
 
 class LogoutView(APIView):
