@@ -366,6 +366,25 @@ def _cross_field_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+# A media server's URL and the secret sent to it: a new URL needs the secret typed again, or changing only
+# the URL (with the secret shown masked) would send the stored key to whatever host the new URL names.
+URL_SECRETS = {"jellyfin_url": ("jellyfin_api_key", "Jellyfin/Emby API key"), "plex_url": ("plex_token", "Plex token")}
+
+
+def _secret_resent_errors(changes: dict[str, Any], clean: dict[str, Any], current: Settings) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for url_field, (secret_field, label) in URL_SECRETS.items():
+        new_url = clean.get(url_field)
+        if not new_url or new_url == getattr(current, url_field) or not getattr(current, secret_field):
+            continue
+        if changes.get(secret_field) in (None, defaults.SECRET_MASK):
+            errors[secret_field] = [
+                f"The server address changed: enter the {label} again (the stored one is only sent to the "
+                "address it was entered for)."
+            ]
+    return errors
+
+
 def validate_changes(changes: Any, current: Settings) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Check a partial update against the current settings: (clean changed values, errors by field).
 
@@ -388,7 +407,8 @@ def validate_changes(changes: Any, current: Settings) -> tuple[dict[str, Any], d
         except FieldInvalid as exc:
             errors[field] = exc.messages
     merged = {field: clean.get(field, getattr(current, field)) for field in EDITABLE_FIELDS}
-    for field, messages in _cross_field_errors(merged).items():
+    cross_field = {**_cross_field_errors(merged), **_secret_resent_errors(changes, clean, current)}
+    for field, messages in cross_field.items():
         if field not in errors:
             errors[field] = messages
     return clean, errors

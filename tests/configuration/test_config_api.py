@@ -288,3 +288,32 @@ def test_accessors_follow_saved_settings(owner_client):
     assert selectors.retry_backoff_seconds() == 10
     assert selectors.retry_backoff_seconds(3) == 40
     assert selectors.speed_limit() == 1000
+
+
+@pytest.mark.parametrize(
+    ("url_field", "secret_field", "old_url", "new_url"),
+    [
+        ("jellyfin_url", "jellyfin_api_key", "http://jf.local:8096", "http://attacker.example:8096"),
+        ("plex_url", "plex_token", "http://plex.local:32400", "https://plex.local:32401"),
+    ],
+)
+def test_a_changed_media_server_url_needs_the_key_again(owner_client, url_field, secret_field, old_url, new_url):
+    saved = owner_client.put("/api/config", {url_field: old_url, secret_field: "stored-secret-1"}, format="json")
+    assert saved.status_code == 200, saved.content
+    for sent in ({url_field: new_url}, {url_field: new_url, secret_field: defaults.SECRET_MASK}):
+        response = owner_client.put("/api/config", sent, format="json")
+        assert response.status_code == 400, response.content
+        details = response.json()["error"]["details"]
+        assert secret_field in details and "again" in details[secret_field][0]
+        assert getattr(Settings.objects.get(), url_field) == old_url
+    # the same URL with the masked key keeps it; a new URL with the key typed again is fine
+    assert (
+        owner_client.put(
+            "/api/config", {url_field: old_url, secret_field: defaults.SECRET_MASK}, format="json"
+        ).status_code
+        == 200
+    )
+    response = owner_client.put("/api/config", {url_field: new_url, secret_field: "stored-secret-1"}, format="json")
+    assert response.status_code == 200
+    assert getattr(Settings.objects.get(), url_field) == new_url
+    assert owner_client.put("/api/config", {url_field: ""}, format="json").status_code == 200  # switching it off
