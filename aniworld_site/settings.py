@@ -27,6 +27,7 @@ from aniworld_site.env import (
     load_or_create_secret_key,
     node_name,
 )
+from aniworld_site.private import private_sqlite_file, secure_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["version"]
@@ -36,8 +37,9 @@ env = environ.Env()
 DATA_DIR = Path(os.environ.get("ANIWORLD_DATA_DIR", BASE_DIR / "data")).resolve()
 LOG_DIR = DATA_DIR / "logs"
 RUN_DIR = DATA_DIR / "run"
-for _directory in (DATA_DIR, LOG_DIR, RUN_DIR):
-    _directory.mkdir(parents=True, exist_ok=True)
+# Where series folders go until the owner picks a library path (apps.configuration).
+DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()
+secure_data_dir(DATA_DIR, [LOG_DIR, RUN_DIR], holds_library=DEFAULT_LIBRARY_DIR.is_relative_to(DATA_DIR))
 
 SECRET_KEY = load_or_create_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG", False)
@@ -60,9 +62,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # the consumer's own, smaller limit answers with an error frame.
 REALTIME_MAX_MESSAGE_BYTES = 64 * 1024
 REALTIME_MAX_CONNECTIONS_PER_ADDRESS = env_int("ANIWORLD_WS_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
-
-# Where series folders go until the owner picks a library path (apps.configuration).
-DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()
 
 INSTALLED_APPS = [
     "daphne",
@@ -144,6 +143,8 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'aniworld.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if str(DATABASES["default"]["NAME"]) not in ("", ":memory:"):
+        private_sqlite_file(Path(DATABASES["default"]["NAME"]))
     # WAL lets readers run beside the single writer; IMMEDIATE transactions take
     # the write lock up front, which is what makes queue dispatch race-free.
     DATABASES["default"]["OPTIONS"] = {
@@ -305,7 +306,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- logging ------------------------------------------------------------------
-_rotating = {"class": "logging.handlers.RotatingFileHandler", "maxBytes": 10 * 1024 * 1024, "backupCount": 5}
+_rotating = {
+    "class": "aniworld_site.logging.PrivateRotatingFileHandler",
+    "maxBytes": 10 * 1024 * 1024,
+    "backupCount": 5,
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

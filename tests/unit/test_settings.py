@@ -127,3 +127,56 @@ def test_the_suite_runs_on_test_settings_and_never_on_the_owners_data():
 
     assert settings.SETTINGS_MODULE == "tests.settings"
     assert (PROJECT_DIR / "data").resolve() != settings.DATA_DIR
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_data_dir_files_are_private_to_the_service_user(tmp_path):
+    data = tmp_path / "data"
+    (data / "logs").mkdir(parents=True)
+    (data / "secret_key").write_text("k" * 60)
+    (data / "logs" / "app.log").write_text("old lines\n")
+    for path in (data, data / "logs", data / "secret_key", data / "logs" / "app.log"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # as an older version left them
+    values = _settings_in_fresh_process(data, ANIWORLD_LIBRARY_DIR=str(tmp_path / "library"))
+    assert {"app.log", "download.log", "error.log"} <= set(values["logs"])
+    assert _mode(data) == 0o700
+    for directory in ("logs", "run"):
+        assert _mode(data / directory) == 0o700, directory
+    for file in ("secret_key", "aniworld.sqlite3", "logs/app.log", "logs/download.log", "logs/error.log"):
+        assert _mode(data / file) == 0o600, file
+
+
+def test_a_data_dir_holding_the_default_library_stays_passable_but_unlistable(tmp_path):
+    _settings_in_fresh_process(tmp_path)  # the library defaults to <data>/library
+    assert _mode(tmp_path) == 0o711  # a media server can reach the library, nobody can list the data
+    assert _mode(tmp_path / "secret_key") == 0o600
+
+
+def test_rotated_logs_stay_private(tmp_path):
+    import logging
+
+    from aniworld_site.logging import PrivateRotatingFileHandler
+
+    handler = PrivateRotatingFileHandler(tmp_path / "app.log", maxBytes=50, backupCount=2)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a line of text " * 5, None, None)
+    for _ in range(3):
+        handler.emit(record)
+    handler.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1", "app.log.2"]
+    assert {_mode(path) for path in tmp_path.iterdir()} == {0o600}
+
+
+def test_embedded_redis_files_are_private(tmp_path):
+    from aniworld_site.stack import Stack
+
+    stack = Stack(data_dir=tmp_path, output=open(os.devnull, "w"))  # noqa: SIM115
+    try:
+        stack.start_embedded_redis()
+        assert _mode(tmp_path / "redis") == 0o700
+        assert _mode(tmp_path / "run") == 0o700
+        assert _mode(tmp_path / "run" / "redis.url") == 0o600
+    finally:
+        stack.stop()
