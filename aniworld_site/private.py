@@ -17,10 +17,16 @@ PRIVATE_DIR_MODE = 0o700
 PASSABLE_DIR_MODE = 0o711  # others may pass through (to a library inside) but not list or read
 
 
+def _chmod(path: Path, mode: int) -> None:
+    # Missing: nothing to protect. Not ours (a volume mounted by another user): its owner decides.
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        os.chmod(path, mode)
+
+
 def private_dir(path: Path, mode: int = PRIVATE_DIR_MODE) -> Path:
     """Create ``path`` (and parents) if needed and give it ``mode``."""
     path.mkdir(mode=mode, parents=True, exist_ok=True)
-    os.chmod(path, mode)
+    _chmod(path, mode)
     return path
 
 
@@ -40,8 +46,7 @@ def write_private_text(path: Path, text: str) -> None:
 
 def make_private(path: Path) -> None:
     """0600 for a file that exists (missing files are left alone)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.chmod(path, PRIVATE_FILE_MODE)
+    _chmod(path, PRIVATE_FILE_MODE)
 
 
 def secure_data_dir(data_dir: Path, private_dirs: list[Path], *, holds_library: bool) -> None:
