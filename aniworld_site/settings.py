@@ -52,6 +52,16 @@ HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 10
 NODE_NAME = node_name()
 # Workers write a heartbeat this often; /health and /api/queue/workers count a worker as live for 3 beats.
 WORKER_HEARTBEAT_SECONDS = env_float("ANIWORLD_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=1)
+# Who sees the checks behind /health's status: the logged-in owner only, or everyone (a monitoring page).
+HEALTH_DETAILS = env_choice("HEALTH_DETAILS", "OWNER", {"OWNER", "EVERYONE"}).lower()
+
+# HTTPS, usually terminated by a reverse proxy. Its X-Forwarded-Proto is believed only from TRUSTED_PROXIES
+# (apps.accounts.middleware.ForwardedSchemeMiddleware drops it from anyone else).
+BEHIND_HTTPS = env_bool("BEHIND_HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+SESSION_COOKIE_SECURE = BEHIND_HTTPS
+CSRF_COOKIE_SECURE = BEHIND_HTTPS
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if BEHIND_HTTPS else 0, minimum=0)
 
 # --- input limits (aniworld_site.limits, aniworld_site.webserver) ----------------
 # Request bodies above this are refused with 413 by the web server before they are read,
@@ -87,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.accounts.middleware.ForwardedSchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

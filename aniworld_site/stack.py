@@ -177,7 +177,7 @@ class Stack:
 
     # --- children -------------------------------------------------------------------
     def web_argv(self, port: int) -> list[str]:
-        # daphne with the input limits daphne has no option for (aniworld_site.webserver)
+        # daphne with the input limits daphne has no option for and an access log without query strings
         return [
             sys.executable, "-m", "aniworld_site.webserver",
             "-b", self.host, "-p", str(port), "aniworld_site.asgi:application",

@@ -13,12 +13,18 @@ enforced in the server itself, before a byte reaches authentication or a parser:
 - WebSocket frames and messages larger than ``settings.REALTIME_MAX_MESSAGE_BYTES``
   are refused by autobahn when the frame header announces them (close 1009), so an
   oversized frame is never buffered.
+
+The access log keeps each request's path and replaces its query string: queries can carry
+secrets (a token pasted into a URL, a search the owner would rather keep).
 """
 
 from __future__ import annotations
 
 import io
+import re
 
+from daphne import cli
+from daphne.access import AccessLogGenerator
 from daphne.cli import CommandLineInterface
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
@@ -107,5 +113,18 @@ class LimitedCommandLineInterface(CommandLineInterface):
     server_class = LimitedServer
 
 
+_QUERY = re.compile(r"\?\S*")
+
+
+def redact_query(request_line: str) -> str:
+    return _QUERY.sub("?[redacted]", request_line)
+
+
+class RedactedAccessLog(AccessLogGenerator):
+    def write_entry(self, host, date, request, status=None, length=None, ident=None, user=None) -> None:
+        super().write_entry(host, date, redact_query(request), status, length, ident, user)
+
+
 if __name__ == "__main__":
+    cli.AccessLogGenerator = RedactedAccessLog  # daphne's CLI builds its access log from this name
     LimitedCommandLineInterface.entrypoint()

@@ -98,6 +98,7 @@ def base_env(data_dir: Path) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "aniworld_site.settings",
             "ANIWORLD_KEY_PREFIX": f"aniworld-live-{secrets.token_hex(4)}",
             "LOG_LEVEL": "INFO",
+            "HEALTH_DETAILS": "everyone",  # the helpers wait on the checks before the owner exists
             "PYTHONUNBUFFERED": "1",
         }
     )

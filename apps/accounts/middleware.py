@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 from aniworld_site.errors import error_body
-from apps.accounts.services import is_setup_complete
+from apps.accounts.services import is_setup_complete, is_trusted_proxy
 from apps.configuration.selectors import setup_completed
 
 ALWAYS_OPEN = ("/health", "/static/", "/favicon.ico", "/login", "/setup", "/api/auth/", "/api/setup")
@@ -42,3 +42,19 @@ class SetupAndLoginRequiredMiddleware:
         if open_path or path.startswith(NEEDS_NO_PAGE_LOGIN) or request.user.is_authenticated:
             return self.get_response(request)
         return HttpResponseRedirect("/login?" + urlencode({"next": request.get_full_path()}))
+
+
+class ForwardedSchemeMiddleware:
+    """X-Forwarded-Proto counts only from a trusted proxy; from anyone else it is dropped.
+
+    Django's SECURE_PROXY_SSL_HEADER believes the header from every client, which would let a client
+    talking plain HTTP pass for HTTPS.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)

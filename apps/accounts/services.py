@@ -107,11 +107,11 @@ def client_ip(request: HttpRequest) -> str:
 def client_address(remote: str, forwarded_for: str) -> str:
     """The client behind a connection from ``remote`` that sent ``X-Forwarded-For: forwarded_for``."""
     remote = remote or "unknown"
-    if not settings.TRUSTED_PROXIES or not _is_trusted_proxy(remote):
+    if not settings.TRUSTED_PROXIES or not is_trusted_proxy(remote):
         return remote
     forwarded = [part.strip() for part in forwarded_for.split(",") if part.strip()]
     for hop in reversed(forwarded):
-        if not _is_trusted_proxy(hop):
+        if not is_trusted_proxy(hop):
             return hop if _is_ip(hop) else remote
     return forwarded[0] if forwarded and _is_ip(forwarded[0]) else remote
 
@@ -124,7 +124,7 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def _is_trusted_proxy(address: str) -> bool:
+def is_trusted_proxy(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
