@@ -11,7 +11,7 @@ class LoginThrottle(models.Model):
     key = models.CharField(max_length=120, unique=True, help_text="address:<ip or /64>, device:<id> or everyone")
     failures = models.PositiveIntegerField(default=0)
     window_started = models.DateTimeField(help_text="First failure of the current count.")
-    last_failure = models.DateTimeField()
+    last_failure = models.DateTimeField(db_index=True)
     blocked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
@@ -248,9 +249,12 @@ def _delay_seconds(failures: int) -> int:
 
 
 def _count_failure(key: str, now: datetime) -> LoginThrottle:
-    row, _created = LoginThrottle.objects.select_for_update().get_or_create(
+    row, created = LoginThrottle.objects.select_for_update().get_or_create(
         key=key, defaults={"window_started": now, "last_failure": now}
     )
+    if created:  # rotating addresses leave a row each: forget the ones that went quiet
+        quiet = Q(last_failure__lt=now - FORGET_AFTER) & (Q(blocked_until__isnull=True) | Q(blocked_until__lt=now))
+        LoginThrottle.objects.filter(quiet).delete()
     window = GLOBAL_WINDOW if key == GLOBAL_KEY else FORGET_AFTER
     stale = now - (row.window_started if key == GLOBAL_KEY else row.last_failure) > window
     if stale:

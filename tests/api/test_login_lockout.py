@@ -148,3 +148,10 @@ def test_the_lockout_holds_while_redis_is_down(api_client, owner, owner_password
     settings.CACHES = DEAD_REDIS
     assert fail(api_client, 5) == [401, 401, 401, 401, 429]
     assert attempt(api_client, owner_password).status_code == 429
+
+
+def test_counters_of_addresses_gone_quiet_are_forgotten(api_client, owner):
+    fail(api_client, 1, "198.51.100.1")
+    LoginThrottle.objects.update(last_failure=timezone.now() - timedelta(days=2))
+    fail(api_client, 1, "198.51.100.2")
+    assert set(LoginThrottle.objects.values_list("key", flat=True)) == {"address:198.51.100.2", "everyone"}
