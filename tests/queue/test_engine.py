@@ -306,19 +306,20 @@ def test_classify_catalog_errors():
 
 
 def test_an_existing_file_is_never_overwritten_unless_the_caller_allows_it(media_server, library):
-    first = download(request_for(library, file_source(media_server), item_id=8))
+    options = fast(media_server)
+    first = download(request_for(library, file_source(media_server), item_id=8), options=options)
     original = first.path.read_bytes()
     clash = dataclasses.replace(request_for(library, file_source(media_server), item_id=9), target=first.path)
     with pytest.raises(PermanentDownloadError, match="already exists"):
-        download(clash)
+        download(clash, options=options)
     assert first.path.read_bytes() == original
     assert list(incoming_dir(library).iterdir()) == []
     refused = dataclasses.replace(clash, before_move=lambda: (_ for _ in ()).throw(PermanentDownloadError("taken")))
     with pytest.raises(PermanentDownloadError, match="taken"):
-        download(refused)
+        download(refused, options=options)
     assert first.path.read_bytes() == original
     upgrade = dataclasses.replace(clash, before_move=lambda: True)  # the episode's own file: replaced
-    assert download(upgrade).path == first.path
+    assert download(upgrade, options=options).path == first.path
 
 
 def test_the_no_clobber_move_refuses_an_existing_target(tmp_path):
