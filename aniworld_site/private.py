@@ -49,18 +49,22 @@ def make_private(path: Path) -> None:
     _chmod(path, PRIVATE_FILE_MODE)
 
 
-def secure_data_dir(data_dir: Path, private_dirs: list[Path], *, holds_library: bool) -> None:
-    """Tighten the data directory: itself, the given subdirectories, and every file at its top level and in them.
+def secure_data_dir(
+    data_dir: Path, private_dirs: list[Path], private_files: list[Path], *, holds_library: bool
+) -> None:
+    """Tighten the data directory: itself, the given subdirectories and every file in them, the given files.
 
-    A data directory that holds the library stays passable (0711) so a media server can reach the library.
+    Only files we know are touched at the top level: the data directory may be a folder with other things in
+    it. A data directory that holds the library stays passable (0711) so a media server can reach the library.
     """
     private_dir(data_dir, PASSABLE_DIR_MODE if holds_library else PRIVATE_DIR_MODE)
     for directory in private_dirs:
         private_dir(directory)
-    for directory in (data_dir, *private_dirs):
         for entry in os.scandir(directory):
             if entry.is_file(follow_symlinks=False):
                 make_private(Path(entry.path))
+    for file in private_files:
+        make_private(file)
 
 
 def private_sqlite_file(path: Path) -> None:

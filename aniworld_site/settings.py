@@ -39,7 +39,12 @@ LOG_DIR = DATA_DIR / "logs"
 RUN_DIR = DATA_DIR / "run"
 # Where series folders go until the owner picks a library path (apps.configuration).
 DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()
-secure_data_dir(DATA_DIR, [LOG_DIR, RUN_DIR], holds_library=DEFAULT_LIBRARY_DIR.is_relative_to(DATA_DIR))
+secure_data_dir(
+    DATA_DIR,
+    [LOG_DIR, RUN_DIR, DATA_DIR / "redis"],
+    [DATA_DIR / "secret_key", DATA_DIR / "redis_password"],
+    holds_library=DEFAULT_LIBRARY_DIR.is_relative_to(DATA_DIR),
+)
 
 SECRET_KEY = load_or_create_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG", False)

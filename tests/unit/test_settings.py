@@ -138,8 +138,10 @@ def test_data_dir_files_are_private_to_the_service_user(tmp_path):
     (data / "logs").mkdir(parents=True)
     (data / "secret_key").write_text("k" * 60)
     (data / "logs" / "app.log").write_text("old lines\n")
+    (data / "notes.sh").write_text("echo not ours\n")
     for path in (data, data / "logs", data / "secret_key", data / "logs" / "app.log"):
         path.chmod(0o755 if path.is_dir() else 0o644)  # as an older version left them
+    (data / "notes.sh").chmod(0o755)
     values = _settings_in_fresh_process(data, ANIWORLD_LIBRARY_DIR=str(tmp_path / "library"))
     assert {"app.log", "download.log", "error.log"} <= set(values["logs"])
     assert _mode(data) == 0o700
@@ -147,6 +149,7 @@ def test_data_dir_files_are_private_to_the_service_user(tmp_path):
         assert _mode(data / directory) == 0o700, directory
     for file in ("secret_key", "aniworld.sqlite3", "logs/app.log", "logs/download.log", "logs/error.log"):
         assert _mode(data / file) == 0o600, file
+    assert _mode(data / "notes.sh") == 0o755  # a file that is not ours is left alone
 
 
 def test_a_data_dir_holding_the_default_library_stays_passable_but_unlistable(tmp_path):
