@@ -280,10 +280,15 @@ def test_a_clean_worker_stop_hands_the_download_back_with_its_partial(
 LONG_TITLE = ("The Reincarnated Villainess Who Was Definitely Not Evil and Her Very Long Subtitle " * 4)[:300]
 
 
-def test_two_episodes_of_a_long_titled_series_become_two_files(worker_env, library):
-    series = Series.objects.create(site="aniworld", slug="moonlit-blade", title=LONG_TITLE, year=2019)
+# NUL cannot reach the database (PostgreSQL refuses it; the naming tests cover it)
+HOSTILE_LONG_TITLE = (("../" * 30) + "\x01evil\u202e/..\\" + "Ω" * 300)[:300]
+
+
+@pytest.mark.parametrize("title", [LONG_TITLE, HOSTILE_LONG_TITLE], ids=["long", "hostile"])
+def test_two_episodes_of_a_long_titled_series_become_two_files(worker_env, library, title):
+    series = Series.objects.create(site="aniworld", slug="moonlit-blade", title=title, year=2019)
     season = Season.objects.create(series=series, number=1)
-    episodes = [Episode.objects.create(season=season, number=n, title_de=LONG_TITLE) for n in (1, 2)]
+    episodes = [Episode.objects.create(season=season, number=n, title_de=title) for n in (1, 2)]
     for episode in episodes:
         assert run(queue_one(episode)) == "completed"
     paths = [Episode.objects.get(pk=episode.pk).file_path for episode in episodes]
@@ -291,6 +296,8 @@ def test_two_episodes_of_a_long_titled_series_become_two_files(worker_env, libra
     for number, path in zip((1, 2), paths, strict=True):
         assert f"S01E{number:02}" in path
         assert (library / path).is_file()
+        assert (library / path).resolve().is_relative_to(library.resolve())
+        assert "\x01" not in path and "\u202e" not in path and ".." not in path.split("/")
     assert {Episode.objects.get(pk=episode.pk).state for episode in episodes} == {EpisodeState.PRESENT}
 
 

@@ -69,6 +69,7 @@ def probe_duration(path: Path) -> float | None:
             [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
             capture_output=True,
             text=True,
+            errors="replace",  # ffmpeg cuts long titles mid-character in its output
             timeout=120,
             check=False,
         )
@@ -80,6 +81,7 @@ def probe_duration(path: Path) -> float | None:
         [ffmpeg_executable(), "-hide_banner", "-nostdin", "-i", str(path)],
         capture_output=True,
         text=True,
+        errors="replace",
         timeout=120,
         check=False,
         env=ffmpeg_environment(),
@@ -144,7 +146,12 @@ def remux_to_matroska(
     command += ["-f", "matroska", str(destination)]
 
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ffmpeg_environment()
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        env=ffmpeg_environment(),
     )
     try:
         while True:
