@@ -66,6 +66,7 @@ def make_demo(data_dir: Path) -> Iterator[Demo]:
         if not name.startswith(("ANIWORLD_", "DJANGO_", "DEMO_")) and name not in ("DATABASE_URL", "REDIS_URL")
     }
     env.update({"ANIWORLD_PORT": str(port), "ANIWORLD_DATA_DIR": str(data_dir), "WORKER_CONCURRENCY": "1"})
+    env["HEALTH_DETAILS"] = "everyone"  # the test waits on the worker check before it logs in
     process = subprocess.Popen(
         ["make", "-s", "demo"],
         cwd=PROJECT_DIR,
