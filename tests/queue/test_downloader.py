@@ -301,9 +301,12 @@ def test_two_episodes_of_a_long_titled_series_become_two_files(worker_env, libra
     assert {Episode.objects.get(pk=episode.pk).state for episode in episodes} == {EpisodeState.PRESENT}
 
 
+SERVED = "mp4"  # the fake site's files are kept in the container they arrive in
+
+
 def _claim_for(episode: Episode, owner: Episode, library: Path) -> Path:
     """Make ``owner`` the recorded owner of the file ``episode`` would be downloaded to."""
-    target = library / library_services.episode_relative_path(episode, "mkv", "de")
+    target = library / library_services.episode_relative_path(episode, SERVED, "de")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(b"the other episode")
     Episode.objects.filter(pk=owner.pk).update(
@@ -339,7 +342,7 @@ def test_another_episode_claiming_the_path_mid_download_is_caught_before_the_mov
 
 
 def test_an_unrecorded_file_at_the_target_is_not_overwritten(worker_env, moonlit, library):
-    target = library / library_services.episode_relative_path(moonlit[0], "mkv", "de")
+    target = library / library_services.episode_relative_path(moonlit[0], SERVED, "de")
     target.parent.mkdir(parents=True)
     target.write_bytes(b"someone's file")
     item_id = queue_one(moonlit[0])

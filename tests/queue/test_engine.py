@@ -314,11 +314,13 @@ def test_an_existing_file_is_never_overwritten_unless_the_caller_allows_it(media
         download(clash, options=options)
     assert first.path.read_bytes() == original
     assert list(incoming_dir(library).iterdir()) == []
-    refused = dataclasses.replace(clash, before_move=lambda: (_ for _ in ()).throw(PermanentDownloadError("taken")))
+    refused = dataclasses.replace(
+        clash, before_move=lambda _target: (_ for _ in ()).throw(PermanentDownloadError("taken"))
+    )
     with pytest.raises(PermanentDownloadError, match="taken"):
         download(refused, options=options)
     assert first.path.read_bytes() == original
-    upgrade = dataclasses.replace(clash, before_move=lambda: True)  # the episode's own file: replaced
+    upgrade = dataclasses.replace(clash, before_move=lambda _target: True)  # the episode's own file: replaced
     assert download(upgrade, options=options).path == first.path
 
 
