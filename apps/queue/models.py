@@ -97,7 +97,7 @@ class DownloadItem(models.Model):
         indexes = [
             models.Index(fields=["state", "priority", "position", "created_at"], name="queue_item_dispatch_idx"),
             models.Index(fields=["state", "lease_expires_at"], name="queue_item_lease_idx"),
-            models.Index(fields=["state", "finished_at"], name="queue_item_history_idx"),
+            models.Index(fields=["state", "finished_at", "id"], name="queue_item_history_order_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cmp_to_key
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
@@ -67,7 +68,7 @@ def get_item(item_id: int) -> DownloadItem:
 
 def state_counts() -> dict[str, int]:
     counts = {state.value: 0 for state in ItemState}
-    for row in DownloadItem.objects.values("state").annotate(total=Count("id")).order_by():
+    for row in DownloadItem.objects.values("state").annotate(total=Count("*")).order_by():
         counts[row["state"]] = row["total"]
     return counts
 
@@ -120,47 +121,70 @@ def stats(counts: dict[str, int] | None = None) -> dict[str, Any]:
 class SortKey:
     field: str
     descending: bool = False
-    nullable: bool = False  # NULLs sort last (descending keys only)
+    nullable: bool = False  # NULLs sort last
 
 
 @dataclass(frozen=True)
 class QueueList:
-    """One list of the status view: which states, in which order (the order is the cursor's key)."""
+    """One list of the status view: which states, in which order (the order is the cursor's key).
+
+    A page is read as one index-ordered query per state (and, for a nullable key, per NULL or not),
+    merged here: neither database can walk one index in order for ``state IN (...)`` or NULLS LAST.
+    """
 
     name: str
     states: tuple[str, ...]
     keys: tuple[SortKey, ...]
 
-    def ordering(self) -> list[Any]:
-        return [
-            (F(key.field).desc(nulls_last=True) if key.nullable else F(key.field).desc())
-            if key.descending
-            else F(key.field).asc()
-            for key in self.keys
-        ]
-
-    def after(self, values: Sequence[Any]) -> Q:
-        """Rows strictly after the row whose sort key is ``values`` (keyset pagination)."""
-        condition: Q | None = None
-        equal = Q()
-        for key, value in zip(self.keys, values, strict=True):
-            beyond = _beyond(key, value)
-            if beyond is not None:
-                condition = (equal & beyond) if condition is None else condition | (equal & beyond)
-            equal &= Q(**{f"{key.field}__isnull": True}) if value is None else Q(**{key.field: value})
-        return condition if condition is not None else Q(pk__in=[])
-
     def count(self, counts: dict[str, int]) -> int:
         return sum(counts[state] for state in self.states)
 
+    def sort_key(self, item: DownloadItem) -> list[Any]:
+        return [getattr(item, key.field) for key in self.keys]
 
-def _beyond(key: SortKey, value: Any) -> Q | None:
-    if value is None:  # NULLs come last: nothing sorts after them
-        return None
-    if not key.descending:
-        return Q(**{f"{key.field}__gt": value})
-    before = Q(**{f"{key.field}__lt": value})
-    return before | Q(**{f"{key.field}__isnull": True}) if key.nullable else before
+    def compare(self, left: Sequence[Any], right: Sequence[Any]) -> int:
+        for key, a, b in zip(self.keys, left, right, strict=True):
+            if a == b:
+                continue
+            if a is None or b is None:
+                return 1 if a is None else -1
+            return (1 if a < b else -1) if key.descending else (-1 if a < b else 1)
+        return 0
+
+    def page(self, limit: int, after: Sequence[Any] | None) -> list[DownloadItem]:
+        """The first ``limit`` + 1 items after the sort key ``after`` (or from the start)."""
+        nullable = next((key.field for key in self.keys if key.nullable), None)
+        missing_options = (False, True) if nullable else (None,)
+        rows: list[DownloadItem] = []
+        for state in self.states:
+            for missing in missing_options:
+                query = DownloadItem.objects.filter(state=state)
+                if nullable:
+                    query = query.filter(**{f"{nullable}__isnull": missing})
+                if after is not None:
+                    query = query.filter(self._after(after, nulls=bool(missing)))
+                rows += query.order_by(*self._ordering())[: limit + 1]
+        rows.sort(key=cmp_to_key(lambda a, b: self.compare(self.sort_key(a), self.sort_key(b))))
+        return rows[: limit + 1]
+
+    def _ordering(self) -> list[Any]:
+        return [F(key.field).desc() if key.descending else F(key.field).asc() for key in self.keys]
+
+    def _after(self, after: Sequence[Any], *, nulls: bool) -> Q:
+        """Rows strictly after ``after`` among the rows whose nullable key is NULL (``nulls``) or not."""
+        condition = Q(pk__in=[])
+        equal = Q()
+        for key, value in zip(self.keys, after, strict=True):
+            if key.nullable:
+                if value is None and not nulls:
+                    return Q(pk__in=[])  # the cursor is among the NULLs, which come after every value
+                if value is not None and nulls:
+                    return Q()  # the cursor is among the values: every NULL comes after it
+                if value is None:
+                    continue  # NULL equals NULL here
+            condition |= equal & Q(**{f"{key.field}__{'lt' if key.descending else 'gt'}": value})
+            equal &= Q(**{key.field: value})
+        return condition
 
 
 HISTORY_KEYS = (SortKey("finished_at", descending=True, nullable=True), SortKey("id", descending=True))
@@ -211,14 +235,10 @@ def decode_cursor(queue_list: QueueList, cursor: str) -> list[Any]:
 
 def list_page(queue_list: QueueList, limit: int, cursor: str | None = None) -> tuple[list[DownloadItem], str | None]:
     """Up to ``limit`` items of a list after ``cursor``, and the cursor of the next page (None at the end)."""
-    items = DownloadItem.objects.filter(state__in=queue_list.states).order_by(*queue_list.ordering())
-    if cursor:
-        items = items.filter(queue_list.after(decode_cursor(queue_list, cursor)))
-    page = list(items[: limit + 1])
+    page = queue_list.page(limit, decode_cursor(queue_list, cursor) if cursor else None)
     if len(page) <= limit:
         return page, None
-    last = page[limit - 1]
-    return page[:limit], encode_cursor([getattr(last, key.field) for key in queue_list.keys])
+    return page[:limit], encode_cursor(queue_list.sort_key(page[limit - 1]))
 
 
 def status(limit: int = DEFAULT_LIST_LIMIT, cursors: dict[str, str] | None = None) -> dict[str, Any]:
