@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.catalog.types import Language
@@ -52,6 +52,7 @@ IGNORED_DIRECTORIES = frozenset(
 )
 INCOMING_DIRECTORY = ".incoming"
 PROGRESS_INTERVAL_SECONDS = 0.5
+EPISODE_INSERT_BATCH = 5000
 # Directories modified this recently may still change within the file system's mtime granularity
 # (SMB/FAT: 2 s); they are stored with an impossible mtime so the next scan lists them again.
 MTIME_SETTLE_NANOSECONDS = 3_000_000_000
@@ -168,6 +169,9 @@ def parse_episode_file(
 
 def guess_language(stem: str) -> Language | None:
     """A language tag in a file name (``GerSub``, ``German Dub``, ``[EngSub]``…), if there is one."""
+    lowered = stem.casefold()
+    if "sub" not in lowered and "dub" not in lowered:  # every tag and label below names one of them
+        return None
     for pattern, language in _LANGUAGE_TAGS:
         if pattern.search(stem):
             return language
@@ -263,8 +267,9 @@ def _is_episode_candidate(name: str) -> bool:
     if name.startswith("."):
         return False
     lowered = name.casefold()
-    suffix = os.path.splitext(lowered)[1]
-    return suffix in VIDEO_EXTENSIONS and not any(lowered.endswith(partial) for partial in PARTIAL_SUFFIXES)
+    dot = lowered.rfind(".")
+    # A partial download ends in one of PARTIAL_SUFFIXES, which is never a video extension.
+    return dot > 0 and lowered[dot:] in VIDEO_EXTENSIONS
 
 
 def _join(parent: str, name: str) -> str:
@@ -296,6 +301,8 @@ class LibraryScanner:
         self._unmatched_by_dir: dict[str, set[str]] | None = None
         self._series_cache: dict[int, tuple[dict[int, int], dict[tuple[int, int], _EpisodeRow]]] = {}
         self._rows_by_id: dict[int, _EpisodeRow] = {}
+        self._pending_episodes: list[tuple[int, _EpisodeRow]] = []  # (season id, row): inserted in batches
+        self._all_series_loaded = False
 
     # --- loading -------------------------------------------------------------------------
     def _load_directories(self) -> None:
@@ -323,24 +330,28 @@ class LibraryScanner:
 
     def _series_episodes(self, series_id: int) -> tuple[dict[int, int], dict[tuple[int, int], _EpisodeRow]]:
         if series_id not in self._series_cache:
-            seasons = dict(Season.objects.filter(series_id=series_id).values_list("number", "id"))
-            episodes = {}
-            for row in Episode.objects.filter(season__series_id=series_id).values(
-                "id", "season__number", "number", "file_path", "file_size", "file_language", "state"
-            ):
-                episode = _EpisodeRow(
-                    row["id"],
-                    row["season__number"],
-                    row["number"],
-                    row["file_path"],
-                    row["file_size"],
-                    row["file_language"],
-                    row["state"],
-                )
-                episodes[(episode.season, episode.number)] = episode
-                self._rows_by_id[episode.id] = episode
-            self._series_cache[series_id] = (seasons, episodes)
+            if self._all_series_loaded:
+                self._series_cache[series_id] = ({}, {})  # nothing stored for it
+            else:
+                # A first or full scan lists every folder: one query for all series beats one per series.
+                everything = self.full or not self._stored_dirs
+                self._load_episodes(None if everything else series_id)
+                self._all_series_loaded = everything
+                self._series_cache.setdefault(series_id, ({}, {}))
         return self._series_cache[series_id]
+
+    def _load_episodes(self, series_id: int | None) -> None:
+        """Seasons and episodes of one series (or of all) into the cache."""
+        seasons = Season.objects.all() if series_id is None else Season.objects.filter(series_id=series_id)
+        for season_series, number, season_id in seasons.values_list("series_id", "number", "id"):
+            self._series_cache.setdefault(season_series, ({}, {}))[0][number] = season_id
+        episodes = Episode.objects.all() if series_id is None else Episode.objects.filter(season__series_id=series_id)
+        for row in episodes.values_list(
+            "id", "season__series_id", "season__number", "number", "file_path", "file_size", "file_language", "state"
+        ):
+            episode = _EpisodeRow(row[0], row[2], row[3], row[4], row[5], row[6], row[7])
+            self._series_cache.setdefault(row[1], ({}, {}))[1][(episode.season, episode.number)] = episode
+            self._rows_by_id[episode.id] = episode
 
     # --- reporting -----------------------------------------------------------------------
     def _problem(self, path: str, kind: str, message: str) -> None:
@@ -392,6 +403,7 @@ class LibraryScanner:
             hint = season_from_directory(name) if series_id is None else None
             self._walk(name, path, self.root_real, series_id, hint, forced)
         self._forget_vanished("", {name for name, _path in subdirs})
+        self._insert_pending_episodes()
         self._save_directories()
         self.report.unmatched_files = UnmatchedFile.objects.count()
         self.report.seconds = time.monotonic() - started
@@ -512,6 +524,7 @@ class LibraryScanner:
         for child in self._children.get(relative, ()):
             if child.rpartition("/")[2] in present_names:
                 continue
+            self._insert_pending_episodes()
             prefix = child + "/"
             with transaction.atomic():
                 ScannedDirectory.objects.filter(path=child).delete()
@@ -524,6 +537,7 @@ class LibraryScanner:
                 )
                 lost.update(file_path="", file_size=None, file_language=None)
             self._series_cache.clear()
+            self._all_series_loaded = False
             self._rows_by_id.clear()
             self._files_by_dir = None
 
@@ -625,7 +639,7 @@ class LibraryScanner:
                     batch_size=500,
                 )
         index = self._files_index()
-        for row in [*to_create, *to_update.values()]:
+        for row in to_update.values():
             directory, _, name = row.file_path.rpartition("/")
             if row.file_path:
                 index.setdefault(directory, {})[name] = row.id
@@ -668,24 +682,61 @@ class LibraryScanner:
             seasons.update(
                 Season.objects.filter(series_id=series_id, number__in=missing_seasons).values_list("number", "id")
             )
-        created = Episode.objects.bulk_create(
-            [
-                Episode(
-                    season_id=seasons[row.season],
-                    number=row.number,
-                    file_path=row.file_path,
-                    file_size=row.file_size,
-                    file_language=row.file_language,
-                    state=row.state,
-                )
-                for row in rows
-            ],
-            batch_size=500,
-        )
-        for row, episode in zip(rows, created, strict=True):
-            row.id = episode.pk
-            self._rows_by_id[row.id] = row
+        self._pending_episodes += [(seasons[row.season], row) for row in rows]
         self.report.episodes_created += len(rows)
+        if len(self._pending_episodes) >= EPISODE_INSERT_BATCH:
+            self._insert_pending_episodes()
+
+    def _insert_pending_episodes(self) -> None:
+        """Insert the episodes found so far in one statement run many times, then learn their ids.
+
+        ``bulk_create`` spent most of a first scan building SQL for each object; the values here are
+        prepared once per column where they are the same for every row.
+        """
+        if not self._pending_episodes:
+            return
+        pending, self._pending_episodes = self._pending_episodes, []
+        meta = Episode._meta
+        now = timezone.now()
+        same = {
+            name: meta.get_field(name).get_db_prep_save(value, connection)
+            for name, value in (("title_de", ""), ("title_en", ""), ("languages_available", []))
+        }
+        created_at = meta.get_field("created_at").get_db_prep_save(now, connection)
+        columns = [
+            "season_id", "number", "title_de", "title_en", "languages_available",
+            "file_path", "file_size", "file_language", "state", "created_at", "updated_at",
+        ]  # fmt: skip
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  (quoted names from the model)
+            connection.ops.quote_name(meta.db_table),
+            ", ".join(connection.ops.quote_name(meta.get_field(column).column) for column in columns),
+            ", ".join(["%s"] * len(columns)),
+        )
+        values = [
+            (
+                season_id, row.number, same["title_de"], same["title_en"], same["languages_available"],
+                row.file_path, row.file_size, row.file_language, row.state, created_at, created_at,
+            )
+            for season_id, row in pending
+        ]  # fmt: skip
+        by_key = {(season_id, row.number): row for season_id, row in pending}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, values)
+            season_ids = sorted({season_id for season_id, _row in pending})
+            for start in range(0, len(season_ids), 500):
+                chunk = season_ids[start : start + 500]
+                for episode_id, season_id, number in Episode.objects.filter(season_id__in=chunk).values_list(
+                    "id", "season_id", "number"
+                ):
+                    row = by_key.get((season_id, number))
+                    if row is not None:
+                        row.id = episode_id
+                        self._rows_by_id[episode_id] = row
+        if self._files_by_dir is not None:
+            for _season_id, row in pending:
+                if row.file_path:
+                    directory, _, name = row.file_path.rpartition("/")
+                    self._files_by_dir.setdefault(directory, {})[name] = row.id
 
     def _save_directories(self) -> None:
         if not self._dir_updates:
