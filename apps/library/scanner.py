@@ -565,6 +565,15 @@ class LibraryScanner:
                 )
                 unmatched.append(UnmatchedFile(path=file_path, size=size, reason=reason))
                 continue
+            known_row = self._rows_by_id.get(known[name]) if name in known else None
+            if (
+                known_row is not None
+                and known_row.file_path == file_path
+                and known_row.file_size == size
+                and known_row.state != EpisodeState.MISSING
+            ):
+                placed[name] = known_row  # unchanged since the last scan: no need to parse its name again
+                continue
             stem = os.path.splitext(name)[0]
             parsed = parse_episode_file(stem, season_hint, self.template_regex)
             if parsed is None:
