@@ -220,7 +220,7 @@ class SeriesMatcher:
         return matched
 
 
-@dataclass
+@dataclass(slots=True)
 class _EpisodeRow:
     id: int | None
     season: int
@@ -301,7 +301,7 @@ class LibraryScanner:
         self._unmatched_by_dir: dict[str, set[str]] | None = None
         self._series_cache: dict[int, tuple[dict[int, int], dict[tuple[int, int], _EpisodeRow]]] = {}
         self._rows_by_id: dict[int, _EpisodeRow] = {}
-        self._pending_episodes: list[tuple[int, _EpisodeRow]] = []  # (season id, row): inserted in batches
+        self._pending_episodes: list[tuple[int, _EpisodeRow]] = []  # (series id, row): inserted in batches
         self._all_series_loaded = False
 
     # --- loading -------------------------------------------------------------------------
@@ -346,12 +346,18 @@ class LibraryScanner:
         for season_series, number, season_id in seasons.values_list("series_id", "number", "id"):
             self._series_cache.setdefault(season_series, ({}, {}))[0][number] = season_id
         episodes = Episode.objects.all() if series_id is None else Episode.objects.filter(season__series_id=series_id)
+        files_by_dir: dict[str, dict[str, int]] | None = {} if series_id is None else None
         for row in episodes.values_list(
             "id", "season__series_id", "season__number", "number", "file_path", "file_size", "file_language", "state"
-        ):
+        ).iterator(chunk_size=5000):
             episode = _EpisodeRow(row[0], row[2], row[3], row[4], row[5], row[6], row[7])
             self._series_cache.setdefault(row[1], ({}, {}))[1][(episode.season, episode.number)] = episode
             self._rows_by_id[episode.id] = episode
+            if files_by_dir is not None and episode.file_path:
+                directory, _, name = episode.file_path.rpartition("/")
+                files_by_dir.setdefault(directory, {})[name] = episode.id
+        if files_by_dir is not None and self._files_by_dir is None:
+            self._files_by_dir = files_by_dir  # the same rows _files_index would read
 
     # --- reporting -----------------------------------------------------------------------
     def _problem(self, path: str, kind: str, message: str) -> None:
@@ -554,7 +560,7 @@ class LibraryScanner:
         placed: dict[str, _EpisodeRow] = {}
 
         if series_id is not None:
-            seasons, episodes = self._series_episodes(series_id)
+            _seasons, episodes = self._series_episodes(series_id)
         for name, size in sorted(files):
             file_path = _join(relative, name)
             if series_id is None:
@@ -615,11 +621,12 @@ class LibraryScanner:
 
         flagged = {item.path.rpartition("/")[2] for item in unmatched}
         gone = [_join(relative, name) for name in previously_unmatched - flagged]
-        if not (to_create or to_update or unmatched or gone):
+        if to_create:
+            self._create_episodes(series_id, to_create)
+        if not (to_update or unmatched or gone):
+            self._unmatched_index()[relative] = flagged
             return
         with transaction.atomic():
-            if to_create:
-                self._create_episodes(series_id, seasons, to_create)
             if to_update:
                 now = timezone.now()
                 Episode.objects.bulk_update(
@@ -682,19 +689,31 @@ class LibraryScanner:
         _seasons, episodes = self._series_episodes(row["season__series_id"])
         return episodes.get((row["season__number"], row["number"]))
 
-    def _create_episodes(self, series_id: int, seasons: dict[int, int], rows: list[_EpisodeRow]) -> None:
-        missing_seasons = sorted({row.season for row in rows} - seasons.keys())
-        if missing_seasons:
-            Season.objects.bulk_create(
-                [Season(series_id=series_id, number=number) for number in missing_seasons], ignore_conflicts=True
-            )
-            seasons.update(
-                Season.objects.filter(series_id=series_id, number__in=missing_seasons).values_list("number", "id")
-            )
-        self._pending_episodes += [(seasons[row.season], row) for row in rows]
+    def _create_episodes(self, series_id: int, rows: list[_EpisodeRow]) -> None:
+        self._pending_episodes += [(series_id, row) for row in rows]
         self.report.episodes_created += len(rows)
         if len(self._pending_episodes) >= EPISODE_INSERT_BATCH:
             self._insert_pending_episodes()
+
+    def _season_ids(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """(series id, season number) → season id, creating the seasons that do not exist yet."""
+        known = {(series_id, number): self._series_episodes(series_id)[0].get(number) for series_id, number in wanted}
+        missing = [key for key, season_id in known.items() if season_id is None]
+        if missing:
+            Season.objects.bulk_create(
+                [Season(series_id=series_id, number=number) for series_id, number in missing],
+                ignore_conflicts=True,
+                batch_size=500,
+            )
+            series_ids = sorted({series_id for series_id, _number in missing})
+            for start in range(0, len(series_ids), 500):
+                for series_id, number, season_id in Season.objects.filter(
+                    series_id__in=series_ids[start : start + 500]
+                ).values_list("series_id", "number", "id"):
+                    self._series_episodes(series_id)[0][number] = season_id
+                    if (series_id, number) in known:
+                        known[series_id, number] = season_id
+        return known
 
     def _insert_pending_episodes(self) -> None:
         """Insert the episodes found so far in one statement run many times, then learn their ids.
@@ -704,7 +723,12 @@ class LibraryScanner:
         """
         if not self._pending_episodes:
             return
-        pending, self._pending_episodes = self._pending_episodes, []
+        with transaction.atomic():
+            pending_rows, self._pending_episodes = self._pending_episodes, []
+            season_ids = self._season_ids({(series_id, row.season) for series_id, row in pending_rows})
+            self._insert_episodes([(season_ids[series_id, row.season], row) for series_id, row in pending_rows])
+
+    def _insert_episodes(self, pending: list[tuple[int, _EpisodeRow]]) -> None:
         meta = Episode._meta
         now = timezone.now()
         same = {
@@ -751,14 +775,20 @@ class LibraryScanner:
         if not self._dir_updates:
             return
         changed = [
-            ScannedDirectory(path=path, mtime_ns=mtime_ns, series_id=series_id)
+            (path, mtime_ns, series_id)
             for path, (mtime_ns, series_id) in self._dir_updates.items()
             if self._stored_dirs.get(path) != (mtime_ns, series_id)
         ]
-        ScannedDirectory.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["path"],
-            update_fields=["mtime_ns", "series_id"],
-            batch_size=1000,
+        if not changed:
+            return
+        # One upsert statement run many times (SQLite and PostgreSQL share this syntax); bulk_create
+        # built the SQL for every object.
+        quote = connection.ops.quote_name
+        meta = ScannedDirectory._meta
+        path, mtime, series = (quote(meta.get_field(name).column) for name in ("path", "mtime_ns", "series"))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({path}, {mtime}, {series}) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT ({path}) DO UPDATE SET {mtime} = excluded.{mtime}, {series} = excluded.{series}"
         )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, changed)
