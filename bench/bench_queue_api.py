@@ -197,7 +197,7 @@ def measure(base: str, paths: dict[str, str], count: int, runs: int) -> dict[str
         for _ in range(runs):
             for name, path in resolved.items():
                 slow = path == "/health"  # answered in seconds until /health reads heartbeats
-                times = latencies(client, path, min(count, 20) if slow else count, (200, 503) if slow else (200,))
+                times = latencies(client, path, min(count, 5) if slow else count, (200, 503) if slow else (200,))
                 results[name]["p50"].append(percentile(times, 50))
                 results[name]["p99"].append(percentile(times, 99))
     return results

@@ -552,15 +552,14 @@ class LibraryScanner:
         self, relative: str, files: list[tuple[str, int]], series_id: int | None, season_hint: int | None
     ) -> None:
         # Episode files never live in the library root itself: no need to load the index for it.
+        if series_id is not None:  # first: loading every series also builds the files index
+            _seasons, episodes = self._series_episodes(series_id)
         known = self._files_index().get(relative, {}) if relative else {}
         previously_unmatched = self._unmatched_index().get(relative, set())
         unmatched: list[UnmatchedFile] = []
         to_create: list[_EpisodeRow] = []
         to_update: dict[int, _EpisodeRow] = {}
         placed: dict[str, _EpisodeRow] = {}
-
-        if series_id is not None:
-            _seasons, episodes = self._series_episodes(series_id)
         for name, size in sorted(files):
             file_path = _join(relative, name)
             if series_id is None:
