@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aniworld_site.settings")
@@ -21,3 +22,14 @@ app.conf.task_default_routing_key = "maintenance"
 
 import apps.realtime.worker_signals  # noqa: E402,F401  (announces workers joining and leaving)
 import workers.node  # noqa: E402,F401  (heartbeats and the clean stop of download workers)
+
+
+@worker_process_init.connect
+def forget_inherited_database_pools(**_kwargs: object) -> None:
+    """A forked worker child must not use the parent's pooled connections (their sockets are shared).
+
+    Dropping the pools without closing them sends nothing on those sockets; the child opens its own.
+    """
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    DatabaseWrapper._connection_pools.clear()

@@ -168,6 +168,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+elif DATABASE_POOL_MAX_SIZE := env_int("ANIWORLD_DB_POOL_MAX_SIZE", 10, minimum=0, maximum=1000):
+    # daphne runs each sync view on an executor thread and closes its connection at the end of the
+    # request, so CONN_MAX_AGE cannot keep one: a psycopg pool per process does. Pools open lazily,
+    # so a Celery worker child only holds the connections it used (aniworld_site.celery drops a pool
+    # inherited through fork).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": 30,  # waiting for a free connection, then an error
+        "max_idle": 300,
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)

@@ -1,6 +1,6 @@
 """Benchmark: scan and rescan a generated 100,000-file library, against `find` on the same tree.
 
-Run standalone: ``.venv/bin/python bench/bench_scan.py [--series 1000] [--seasons 4] [--episodes 25]``.
+Run standalone: ``.venv/bin/python bench/bench_scan.py [--series 1000] [--seasons 4] [--episodes 25] [--runs 3]``.
 It sets Django up on a temporary data directory with its own SQLite database
 (no Redis needed) and removes everything afterwards.
 """
@@ -17,10 +17,12 @@ import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.results import record, summarize  # noqa: E402
 
 
 def setup_django(data_dir: Path) -> None:
-    sys.path.insert(0, str(PROJECT_ROOT))
     for name in ("REDIS_URL", "DATABASE_URL"):
         os.environ.pop(name, None)
     os.environ["ANIWORLD_DATA_DIR"] = str(data_dir)
@@ -61,6 +63,14 @@ def generate_tree(root: Path, series: int, seasons: int, episodes: int) -> int:
     return count
 
 
+def forget_scans() -> None:
+    """Back to a library that was never scanned (the series stay)."""
+    from apps.library.models import Episode, ScannedDirectory, Season, UnmatchedFile
+
+    for model in (Episode, Season, ScannedDirectory, UnmatchedFile):
+        model.objects.all().delete()
+
+
 def find_and_count(root: Path) -> str:
     """``find <root> -type f | wc -l``, the baseline."""
     with subprocess.Popen(["find", str(root), "-type", "f"], stdout=subprocess.PIPE) as finder:
@@ -79,6 +89,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--seasons", type=int, default=4)
     parser.add_argument("--episodes", type=int, default=25)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="aniworld-bench-scan-"))
@@ -92,27 +103,43 @@ def main() -> None:
         generate_seconds, files = timed(lambda: generate_tree(root, args.series, args.seasons, args.episodes))
         print(f"generated {files:,} files in {args.series:,} series folders ({generate_seconds:.1f} s)")
 
-        first_seconds, first = timed(lambda: LibraryScanner(root).run())
-        present = Episode.objects.filter(state=EpisodeState.PRESENT).count()
-        print(
-            f"first scan : {first_seconds:8.3f} s  listed {first.directories_listed:,} folders, "
-            f"{first.files_seen:,} files, {present:,} episodes present"
+        firsts, rescans, fulls, finds = [], [], [], []
+        for run in range(1, args.runs + 1):
+            forget_scans()
+            first_seconds, first = timed(lambda: LibraryScanner(root).run())
+            present = Episode.objects.filter(state=EpisodeState.PRESENT).count()
+            print(
+                f"run {run}: first scan : {first_seconds:8.3f} s  listed {first.directories_listed:,} folders, "
+                f"{first.files_seen:,} files, {present:,} episodes present"
+            )
+            if present != files:
+                raise SystemExit(f"first scan placed {present} of {files} files")
+            rescan_seconds, rescan = timed(lambda: LibraryScanner(root).run())
+            print(
+                f"run {run}: rescan     : {rescan_seconds:8.3f} s  visited {rescan.directories_visited:,} folders, "
+                f"listed {rescan.directories_listed:,}, read {rescan.files_seen:,} file entries"
+            )
+            full_seconds, _ = timed(lambda: LibraryScanner(root, full=True).run())
+            print(f"run {run}: full rescan: {full_seconds:8.3f} s  (lists every folder again)")
+            find_seconds, find_output = timed(lambda: find_and_count(root))
+            print(f"run {run}: find | wc  : {find_seconds:8.3f} s  ({int(find_output):,} files)")
+            firsts.append(first_seconds)
+            rescans.append(rescan_seconds)
+            fulls.append(full_seconds)
+            finds.append(find_seconds)
+        rows = [
+            summarize(name, samples, finds, unit="s", digits=3, baseline_name="find | wc -l")
+            for name, samples in (("first scan", firsts), ("unchanged rescan", rescans), ("full rescan", fulls))
+        ]
+        for row in rows:
+            print("  ".join(f"{key}={value}" for key, value in row.items()))
+        record(
+            "library scan",
+            rows,
+            f"{files:,} files in {args.series:,} series folders x {args.seasons} season folders (generated, "
+            "page cache warm), SQLite; each run starts from an empty scan state (series kept); baseline "
+            "`find <root> -type f | wc -l` on the same tree.",
         )
-        if present != files:
-            raise SystemExit(f"first scan placed {present} of {files} files")
-
-        rescan_seconds, rescan = timed(lambda: LibraryScanner(root).run())
-        print(
-            f"rescan     : {rescan_seconds:8.3f} s  visited {rescan.directories_visited:,} folders, "
-            f"listed {rescan.directories_listed:,}, read {rescan.files_seen:,} file entries"
-        )
-        full_seconds, _ = timed(lambda: LibraryScanner(root, full=True).run())
-        print(f"full rescan: {full_seconds:8.3f} s  (lists every folder again)")
-
-        find_seconds, find_output = timed(lambda: find_and_count(root))
-        print(f"find | wc  : {find_seconds:8.3f} s  ({int(find_output):,} files)")
-        print(f"ratio rescan/find = {rescan_seconds / find_seconds:.2f}")
-        print(f"ratio full-rescan/find = {full_seconds / find_seconds:.2f}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -1,6 +1,7 @@
 """Benchmark: realtime fan-out latency to 500 WebSocket clients, against raw Redis pub/sub.
 
-Run standalone: ``.venv/bin/python bench/bench_ws_fanout.py [--clients 500] [--events 40]``.
+Run standalone: ``.venv/bin/python bench/bench_ws_fanout.py [--clients 500 --web-processes 1] [--events 40] [--runs 3]``
+(without --clients and --web-processes: 500 clients on one web process, then 2,000 on two).
 
 It starts a real stack without workers (``aniworld_site.stack.Stack``: an embedded Redis
 and ``--web-processes`` daphne processes, SQLite in a temporary data directory, migrated
@@ -46,6 +47,7 @@ import redis.asyncio as aioredis  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from aniworld_site.stack import Stack, free_port  # noqa: E402
+from bench.results import record, summarize  # noqa: E402
 
 PASSWORD = f"Bench-{secrets.token_hex(8)}-Aa1!"  # a throwaway owner of a throwaway stack
 CONNECT_CONCURRENCY = 50
@@ -311,13 +313,25 @@ def report(name: str, summary: dict[str, float]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--clients", type=int, help="default: 500 clients on 1 process, then 2,000 on 2")
     parser.add_argument("--events", type=int, default=40)
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between published events")
-    parser.add_argument("--web-processes", type=int, default=2)
+    parser.add_argument("--web-processes", type=int)
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
-    parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds")
+    parser.add_argument("--runs", type=int, default=3, help="realtime + baseline runs on the same stack")
+    parser.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
     args = parser.parse_args(argv)
+    if args.clients is None and args.web_processes is None:
+        # Each scenario in its own process: the publisher's Django settings name one stack's Redis.
+        options = ["--events", str(args.events), "--interval", str(args.interval), "--layer", args.layer]
+        options += ["--runs", str(args.runs), "--timeout", str(args.timeout)]
+        codes = [
+            subprocess.call([sys.executable, __file__, "--clients", clients, "--web-processes", processes, *options])
+            for clients, processes in (("500", "1"), ("2000", "2"))
+        ]
+        return max(codes)
+    args.clients = args.clients or 500
+    args.web_processes = args.web_processes or 1
 
     stopper = threading.Timer(args.timeout, lambda: os._exit(3))  # the stack children die with us
     stopper.daemon = True
@@ -333,25 +347,51 @@ def main(argv: list[str] | None = None) -> int:
         ws_urls = [f"ws://{stack.host}:{port}/ws/connect" for port in stack.web_ports]
         print(f"Fan-out of {args.events} events, one every {args.interval * 1000:.0f} ms, to {args.clients} clients:")
         pids = {child.name: child.process.pid for child in stack.children} | {"bench (clients)": os.getpid()}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        wall = time.perf_counter()
-        realtime = asyncio.run(
-            websocket_fanout(ws_urls, token, publish, args.clients, args.events, args.interval)
-        ).summary()
-        wall = time.perf_counter() - wall
-        cpu = ", ".join(f"{name} {cpu_seconds(pid) - cpu_before[name]:.1f} s" for name, pid in pids.items())
-        print(f"  CPU during the realtime run ({wall:.1f} s wall, {os.cpu_count()} cores): {cpu}")
-        baseline = asyncio.run(redis_fanout(env["REDIS_URL"], args.clients, args.events, args.interval)).summary()
-        report("realtime (/ws/connect)", realtime)
-        report("baseline (Redis pub/sub)", baseline)
-        print(
-            "Ratio realtime / baseline (lower is better, 1.0 = as fast as raw Redis pub/sub): "
-            f"p50 {realtime['p50'] / baseline['p50']:.1f}x, p95 {realtime['p95'] / baseline['p95']:.1f}x, "
-            f"all-clients p95 {realtime['all_p95'] / baseline['all_p95']:.1f}x"
-        )
-        complete = realtime["delivered"] == realtime["expected"]
+        runs: list[tuple[dict[str, float], dict[str, float]]] = []
+        complete = True
+        for run in range(1, args.runs + 1):
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            wall = time.perf_counter()
+            realtime = asyncio.run(
+                websocket_fanout(ws_urls, token, publish, args.clients, args.events, args.interval)
+            ).summary()
+            wall = time.perf_counter() - wall
+            cpu = ", ".join(f"{name} {cpu_seconds(pid) - cpu_before[name]:.1f} s" for name, pid in pids.items())
+            print(f"  run {run}: CPU during the realtime run ({wall:.1f} s wall, {os.cpu_count()} cores): {cpu}")
+            baseline = asyncio.run(redis_fanout(env["REDIS_URL"], args.clients, args.events, args.interval)).summary()
+            report("realtime (/ws/connect)", realtime)
+            report("baseline (Redis pub/sub)", baseline)
+            print(
+                "  ratio realtime / baseline (lower is better, 1.0 = as fast as raw Redis pub/sub): "
+                f"p50 {realtime['p50'] / baseline['p50']:.1f}x, p95 {realtime['p95'] / baseline['p95']:.1f}x, "
+                f"all-clients p95 {realtime['all_p95'] / baseline['all_p95']:.1f}x"
+            )
+            runs.append((realtime, baseline))
+            complete = complete and realtime["delivered"] == realtime["expected"]
         if not complete:
             print("WARNING: not every client received every event (see the stack log).")
+        label = f"{args.clients} clients, {args.web_processes} web process(es)"
+        record(
+            f"websocket fan-out ({label})",
+            [
+                summarize(
+                    f"{label}: {stat}",
+                    [realtime[key] for realtime, _ in runs],
+                    [baseline[key] for _, baseline in runs],
+                    baseline_name="Redis pub/sub",
+                    digits=1,
+                )
+                for stat, key in (
+                    ("per delivery p50", "p50"),
+                    ("per delivery p95", "p95"),
+                    ("all clients had it, p95", "all_p95"),
+                )
+            ],
+            f"{args.events} download_progress events, one every {args.interval * 1000:.0f} ms, published like a "
+            f"worker does, to {args.clients} WebSocket clients in the downloads room ({args.layer} channel layer); "
+            "baseline: the same payloads through raw Redis PUBLISH to as many redis-py subscribers. "
+            + ("" if complete else "Not every client received every event."),
+        )
         return 0 if complete else 1
     finally:
         if stack is not None:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.catalog.types import Language
@@ -52,6 +52,7 @@ IGNORED_DIRECTORIES = frozenset(
 )
 INCOMING_DIRECTORY = ".incoming"
 PROGRESS_INTERVAL_SECONDS = 0.5
+EPISODE_INSERT_BATCH = 5000
 # Directories modified this recently may still change within the file system's mtime granularity
 # (SMB/FAT: 2 s); they are stored with an impossible mtime so the next scan lists them again.
 MTIME_SETTLE_NANOSECONDS = 3_000_000_000
@@ -168,6 +169,9 @@ def parse_episode_file(
 
 def guess_language(stem: str) -> Language | None:
     """A language tag in a file name (``GerSub``, ``German Dub``, ``[EngSub]``…), if there is one."""
+    lowered = stem.casefold()
+    if "sub" not in lowered and "dub" not in lowered:  # every tag and label below names one of them
+        return None
     for pattern, language in _LANGUAGE_TAGS:
         if pattern.search(stem):
             return language
@@ -216,7 +220,7 @@ class SeriesMatcher:
         return matched
 
 
-@dataclass
+@dataclass(slots=True)
 class _EpisodeRow:
     id: int | None
     season: int
@@ -263,8 +267,9 @@ def _is_episode_candidate(name: str) -> bool:
     if name.startswith("."):
         return False
     lowered = name.casefold()
-    suffix = os.path.splitext(lowered)[1]
-    return suffix in VIDEO_EXTENSIONS and not any(lowered.endswith(partial) for partial in PARTIAL_SUFFIXES)
+    dot = lowered.rfind(".")
+    # A partial download ends in one of PARTIAL_SUFFIXES, which is never a video extension.
+    return dot > 0 and lowered[dot:] in VIDEO_EXTENSIONS
 
 
 def _join(parent: str, name: str) -> str:
@@ -296,6 +301,8 @@ class LibraryScanner:
         self._unmatched_by_dir: dict[str, set[str]] | None = None
         self._series_cache: dict[int, tuple[dict[int, int], dict[tuple[int, int], _EpisodeRow]]] = {}
         self._rows_by_id: dict[int, _EpisodeRow] = {}
+        self._pending_episodes: list[tuple[int, _EpisodeRow]] = []  # (series id, row): inserted in batches
+        self._all_series_loaded = False
 
     # --- loading -------------------------------------------------------------------------
     def _load_directories(self) -> None:
@@ -323,24 +330,34 @@ class LibraryScanner:
 
     def _series_episodes(self, series_id: int) -> tuple[dict[int, int], dict[tuple[int, int], _EpisodeRow]]:
         if series_id not in self._series_cache:
-            seasons = dict(Season.objects.filter(series_id=series_id).values_list("number", "id"))
-            episodes = {}
-            for row in Episode.objects.filter(season__series_id=series_id).values(
-                "id", "season__number", "number", "file_path", "file_size", "file_language", "state"
-            ):
-                episode = _EpisodeRow(
-                    row["id"],
-                    row["season__number"],
-                    row["number"],
-                    row["file_path"],
-                    row["file_size"],
-                    row["file_language"],
-                    row["state"],
-                )
-                episodes[(episode.season, episode.number)] = episode
-                self._rows_by_id[episode.id] = episode
-            self._series_cache[series_id] = (seasons, episodes)
+            if self._all_series_loaded:
+                self._series_cache[series_id] = ({}, {})  # nothing stored for it
+            else:
+                # A first or full scan lists every folder: one query for all series beats one per series.
+                everything = self.full or not self._stored_dirs
+                self._load_episodes(None if everything else series_id)
+                self._all_series_loaded = everything
+                self._series_cache.setdefault(series_id, ({}, {}))
         return self._series_cache[series_id]
+
+    def _load_episodes(self, series_id: int | None) -> None:
+        """Seasons and episodes of one series (or of all) into the cache."""
+        seasons = Season.objects.all() if series_id is None else Season.objects.filter(series_id=series_id)
+        for season_series, number, season_id in seasons.values_list("series_id", "number", "id"):
+            self._series_cache.setdefault(season_series, ({}, {}))[0][number] = season_id
+        episodes = Episode.objects.all() if series_id is None else Episode.objects.filter(season__series_id=series_id)
+        files_by_dir: dict[str, dict[str, int]] | None = {} if series_id is None else None
+        for row in episodes.values_list(
+            "id", "season__series_id", "season__number", "number", "file_path", "file_size", "file_language", "state"
+        ).iterator(chunk_size=5000):
+            episode = _EpisodeRow(row[0], row[2], row[3], row[4], row[5], row[6], row[7])
+            self._series_cache.setdefault(row[1], ({}, {}))[1][(episode.season, episode.number)] = episode
+            self._rows_by_id[episode.id] = episode
+            if files_by_dir is not None and episode.file_path:
+                directory, _, name = episode.file_path.rpartition("/")
+                files_by_dir.setdefault(directory, {})[name] = episode.id
+        if files_by_dir is not None and self._files_by_dir is None:
+            self._files_by_dir = files_by_dir  # the same rows _files_index would read
 
     # --- reporting -----------------------------------------------------------------------
     def _problem(self, path: str, kind: str, message: str) -> None:
@@ -392,6 +409,7 @@ class LibraryScanner:
             hint = season_from_directory(name) if series_id is None else None
             self._walk(name, path, self.root_real, series_id, hint, forced)
         self._forget_vanished("", {name for name, _path in subdirs})
+        self._insert_pending_episodes()
         self._save_directories()
         self.report.unmatched_files = UnmatchedFile.objects.count()
         self.report.seconds = time.monotonic() - started
@@ -512,6 +530,7 @@ class LibraryScanner:
         for child in self._children.get(relative, ()):
             if child.rpartition("/")[2] in present_names:
                 continue
+            self._insert_pending_episodes()
             prefix = child + "/"
             with transaction.atomic():
                 ScannedDirectory.objects.filter(path=child).delete()
@@ -524,6 +543,7 @@ class LibraryScanner:
                 )
                 lost.update(file_path="", file_size=None, file_language=None)
             self._series_cache.clear()
+            self._all_series_loaded = False
             self._rows_by_id.clear()
             self._files_by_dir = None
 
@@ -532,15 +552,14 @@ class LibraryScanner:
         self, relative: str, files: list[tuple[str, int]], series_id: int | None, season_hint: int | None
     ) -> None:
         # Episode files never live in the library root itself: no need to load the index for it.
+        if series_id is not None:  # first: loading every series also builds the files index
+            _seasons, episodes = self._series_episodes(series_id)
         known = self._files_index().get(relative, {}) if relative else {}
         previously_unmatched = self._unmatched_index().get(relative, set())
         unmatched: list[UnmatchedFile] = []
         to_create: list[_EpisodeRow] = []
         to_update: dict[int, _EpisodeRow] = {}
         placed: dict[str, _EpisodeRow] = {}
-
-        if series_id is not None:
-            seasons, episodes = self._series_episodes(series_id)
         for name, size in sorted(files):
             file_path = _join(relative, name)
             if series_id is None:
@@ -550,6 +569,15 @@ class LibraryScanner:
                     else "folder does not match any series in the library"
                 )
                 unmatched.append(UnmatchedFile(path=file_path, size=size, reason=reason))
+                continue
+            known_row = self._rows_by_id.get(known[name]) if name in known else None
+            if (
+                known_row is not None
+                and known_row.file_path == file_path
+                and known_row.file_size == size
+                and known_row.state != EpisodeState.MISSING
+            ):
+                placed[name] = known_row  # unchanged since the last scan: no need to parse its name again
                 continue
             stem = os.path.splitext(name)[0]
             parsed = parse_episode_file(stem, season_hint, self.template_regex)
@@ -592,7 +620,10 @@ class LibraryScanner:
 
         flagged = {item.path.rpartition("/")[2] for item in unmatched}
         gone = [_join(relative, name) for name in previously_unmatched - flagged]
-        if not (to_create or to_update or unmatched or gone):
+        if to_create:
+            self._create_episodes(series_id, to_create)
+        if not (to_update or unmatched or gone):
+            self._unmatched_index()[relative] = flagged
             return
         with transaction.atomic():
             if to_update:
@@ -601,8 +632,6 @@ class LibraryScanner:
                 Episode.objects.filter(pk__in=list(to_update)).exclude(file_path="").update(
                     file_path="", state=EpisodeState.MISSING
                 )
-            if to_create:
-                self._create_episodes(series_id, seasons, to_create)
             if to_update:
                 now = timezone.now()
                 Episode.objects.bulk_update(
@@ -631,7 +660,7 @@ class LibraryScanner:
                     batch_size=500,
                 )
         index = self._files_index()
-        for row in [*to_create, *to_update.values()]:
+        for row in to_update.values():
             directory, _, name = row.file_path.rpartition("/")
             if row.file_path:
                 index.setdefault(directory, {})[name] = row.id
@@ -665,46 +694,106 @@ class LibraryScanner:
         _seasons, episodes = self._series_episodes(row["season__series_id"])
         return episodes.get((row["season__number"], row["number"]))
 
-    def _create_episodes(self, series_id: int, seasons: dict[int, int], rows: list[_EpisodeRow]) -> None:
-        missing_seasons = sorted({row.season for row in rows} - seasons.keys())
-        if missing_seasons:
-            Season.objects.bulk_create(
-                [Season(series_id=series_id, number=number) for number in missing_seasons], ignore_conflicts=True
-            )
-            seasons.update(
-                Season.objects.filter(series_id=series_id, number__in=missing_seasons).values_list("number", "id")
-            )
-        created = Episode.objects.bulk_create(
-            [
-                Episode(
-                    season_id=seasons[row.season],
-                    number=row.number,
-                    file_path=row.file_path,
-                    file_size=row.file_size,
-                    file_language=row.file_language,
-                    state=row.state,
-                )
-                for row in rows
-            ],
-            batch_size=500,
-        )
-        for row, episode in zip(rows, created, strict=True):
-            row.id = episode.pk
-            self._rows_by_id[row.id] = row
+    def _create_episodes(self, series_id: int, rows: list[_EpisodeRow]) -> None:
+        self._pending_episodes += [(series_id, row) for row in rows]
         self.report.episodes_created += len(rows)
+        if len(self._pending_episodes) >= EPISODE_INSERT_BATCH:
+            self._insert_pending_episodes()
+
+    def _season_ids(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """(series id, season number) → season id, creating the seasons that do not exist yet."""
+        known = {(series_id, number): self._series_episodes(series_id)[0].get(number) for series_id, number in wanted}
+        missing = [key for key, season_id in known.items() if season_id is None]
+        if missing:
+            Season.objects.bulk_create(
+                [Season(series_id=series_id, number=number) for series_id, number in missing],
+                ignore_conflicts=True,
+                batch_size=500,
+            )
+            series_ids = sorted({series_id for series_id, _number in missing})
+            for start in range(0, len(series_ids), 500):
+                for series_id, number, season_id in Season.objects.filter(
+                    series_id__in=series_ids[start : start + 500]
+                ).values_list("series_id", "number", "id"):
+                    self._series_episodes(series_id)[0][number] = season_id
+                    if (series_id, number) in known:
+                        known[series_id, number] = season_id
+        return known
+
+    def _insert_pending_episodes(self) -> None:
+        """Insert the episodes found so far in one statement run many times, then learn their ids.
+
+        ``bulk_create`` spent most of a first scan building SQL for each object; the values here are
+        prepared once per column where they are the same for every row.
+        """
+        if not self._pending_episodes:
+            return
+        with transaction.atomic():
+            pending_rows, self._pending_episodes = self._pending_episodes, []
+            season_ids = self._season_ids({(series_id, row.season) for series_id, row in pending_rows})
+            self._insert_episodes([(season_ids[series_id, row.season], row) for series_id, row in pending_rows])
+
+    def _insert_episodes(self, pending: list[tuple[int, _EpisodeRow]]) -> None:
+        meta = Episode._meta
+        now = timezone.now()
+        same = {
+            name: meta.get_field(name).get_db_prep_save(value, connection)
+            for name, value in (("title_de", ""), ("title_en", ""), ("languages_available", []))
+        }
+        created_at = meta.get_field("created_at").get_db_prep_save(now, connection)
+        columns = [
+            "season_id", "number", "title_de", "title_en", "languages_available",
+            "file_path", "file_size", "file_language", "state", "created_at", "updated_at",
+        ]  # fmt: skip
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  (quoted names from the model)
+            connection.ops.quote_name(meta.db_table),
+            ", ".join(connection.ops.quote_name(meta.get_field(column).column) for column in columns),
+            ", ".join(["%s"] * len(columns)),
+        )
+        values = [
+            (
+                season_id, row.number, same["title_de"], same["title_en"], same["languages_available"],
+                row.file_path, row.file_size, row.file_language, row.state, created_at, created_at,
+            )
+            for season_id, row in pending
+        ]  # fmt: skip
+        by_key = {(season_id, row.number): row for season_id, row in pending}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, values)
+            season_ids = sorted({season_id for season_id, _row in pending})
+            for start in range(0, len(season_ids), 500):
+                chunk = season_ids[start : start + 500]
+                for episode_id, season_id, number in Episode.objects.filter(season_id__in=chunk).values_list(
+                    "id", "season_id", "number"
+                ):
+                    row = by_key.get((season_id, number))
+                    if row is not None:
+                        row.id = episode_id
+                        self._rows_by_id[episode_id] = row
+        if self._files_by_dir is not None:
+            for _season_id, row in pending:
+                if row.file_path:
+                    directory, _, name = row.file_path.rpartition("/")
+                    self._files_by_dir.setdefault(directory, {})[name] = row.id
 
     def _save_directories(self) -> None:
         if not self._dir_updates:
             return
         changed = [
-            ScannedDirectory(path=path, mtime_ns=mtime_ns, series_id=series_id)
+            (path, mtime_ns, series_id)
             for path, (mtime_ns, series_id) in self._dir_updates.items()
             if self._stored_dirs.get(path) != (mtime_ns, series_id)
         ]
-        ScannedDirectory.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["path"],
-            update_fields=["mtime_ns", "series_id"],
-            batch_size=1000,
+        if not changed:
+            return
+        # One upsert statement run many times (SQLite and PostgreSQL share this syntax); bulk_create
+        # built the SQL for every object.
+        quote = connection.ops.quote_name
+        meta = ScannedDirectory._meta
+        path, mtime, series = (quote(meta.get_field(name).column) for name in ("path", "mtime_ns", "series"))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({path}, {mtime}, {series}) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT ({path}) DO UPDATE SET {mtime} = excluded.{mtime}, {series} = excluded.{series}"
         )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, changed)

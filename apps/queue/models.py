@@ -97,7 +97,7 @@ class DownloadItem(models.Model):
         indexes = [
             models.Index(fields=["state", "priority", "position", "created_at"], name="queue_item_dispatch_idx"),
             models.Index(fields=["state", "lease_expires_at"], name="queue_item_lease_idx"),
-            models.Index(fields=["state", "finished_at"], name="queue_item_history_idx"),
+            models.Index(fields=["state", "finished_at", "id"], name="queue_item_history_order_idx"),
         ]
 
     def __str__(self) -> str:
@@ -138,3 +138,25 @@ class QueueControl(models.Model):
 
     def __str__(self) -> str:
         return f"queue {self.state}"
+
+
+class QueueTotals(models.Model):
+    """Lifetime download totals: one row, kept when history is cleared or pruned.
+
+    Only the worker-side completion and failure services in :mod:`apps.queue.services` update it.
+    """
+
+    ROW_ID = 1
+
+    completed = models.PositiveBigIntegerField(default=0, help_text="Downloads completed, ever.")
+    failed = models.PositiveBigIntegerField(default=0, help_text="Downloads that failed for good, ever.")
+    bytes_completed = models.PositiveBigIntegerField(default=0, help_text="Bytes of every completed download.")
+    timed_bytes = models.PositiveBigIntegerField(default=0, help_text="Bytes of completed downloads with a duration.")
+    timed_seconds = models.FloatField(default=0.0, help_text="Their transfer time in seconds (for average speed).")
+
+    class Meta:
+        verbose_name_plural = "queue totals"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="queue_totals_single_row")]
+
+    def __str__(self) -> str:
+        return f"{self.completed} completed, {self.failed} failed"

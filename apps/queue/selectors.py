@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cmp_to_key
 from typing import Any
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.queue import heartbeats
-from apps.queue.errors import ItemNotFound
+from apps.queue.errors import InvalidQueueRequest, ItemNotFound
 from apps.queue.models import (
     ACTIVE_STATES,
     OPEN_STATES,
@@ -19,6 +25,7 @@ from apps.queue.models import (
     Priority,
     QueueControl,
     QueueState,
+    QueueTotals,
 )
 
 DEFAULT_LIST_LIMIT = 200
@@ -61,7 +68,7 @@ def get_item(item_id: int) -> DownloadItem:
 
 def state_counts() -> dict[str, int]:
     counts = {state.value: 0 for state in ItemState}
-    for row in DownloadItem.objects.values("state").annotate(total=Count("id")):
+    for row in DownloadItem.objects.values("state").annotate(total=Count("*")).order_by():
         counts[row["state"]] = row["total"]
     return counts
 
@@ -71,52 +78,185 @@ def queue_state() -> str:
     return row or QueueState.RUNNING.value
 
 
-def stats() -> dict[str, Any]:
-    """Counts, bytes downloaded, average speed of finished downloads and the success rate."""
-    counts = state_counts()
-    completed = DownloadItem.objects.filter(state=ItemState.COMPLETED)
-    bytes_completed = completed.aggregate(total=Coalesce(Sum("bytes_done"), 0))["total"]
-    timed = completed.filter(started_at__isnull=False, finished_at__isnull=False)
-    seconds = 0.0
-    timed_bytes = 0
-    for started, finished, size in timed.values_list("started_at", "finished_at", "bytes_done"):
-        seconds += max(0.0, (finished - started).total_seconds())
-        timed_bytes += size
-    active = DownloadItem.objects.filter(state__in=ACTIVE_STATES)
-    active_speed = sum(speed or 0 for speed in active.values_list("speed", flat=True))
+def lifetime_totals() -> dict[str, Any]:
+    """Totals since the queue existed: they do not shrink when history is cleared or pruned."""
+    totals = QueueTotals.objects.filter(pk=QueueTotals.ROW_ID).first() or QueueTotals()
+    finished = totals.completed + totals.failed
+    return {
+        "completed": totals.completed,
+        "failed": totals.failed,
+        "bytes_downloaded": totals.bytes_completed,
+        "average_speed": (totals.timed_bytes / totals.timed_seconds) if totals.timed_seconds > 0 else None,
+        "success_rate": (totals.completed / finished) if finished else None,
+    }
+
+
+def stats(counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """Counts, bytes, average speed and success rate: a few aggregates in the database, never a row loop.
+
+    ``bytes_downloaded`` and ``average_speed`` are lifetime figures (see :func:`lifetime_totals`);
+    ``counts`` and ``success_rate`` describe the items the queue holds now.
+    """
+    counts = counts if counts is not None else state_counts()
+    in_flight = DownloadItem.objects.filter(state__in=ACTIVE_STATES).aggregate(
+        bytes_done=Coalesce(Sum("bytes_done"), 0), speed=Coalesce(Sum("speed"), 0.0)
+    )
+    lifetime = lifetime_totals()
     finished = counts[ItemState.COMPLETED] + counts[ItemState.FAILED]
     return {
         "state": queue_state(),
         "counts": counts,
         "total": sum(counts.values()),
         "active": counts[ItemState.QUEUED] + counts[ItemState.DOWNLOADING],
-        "bytes_downloaded": bytes_completed,
-        "bytes_in_progress": active.aggregate(total=Coalesce(Sum("bytes_done"), 0))["total"],
-        "average_speed": (timed_bytes / seconds) if seconds > 0 else None,
-        "current_speed": active_speed,
+        "bytes_downloaded": lifetime["bytes_downloaded"],
+        "bytes_in_progress": in_flight["bytes_done"],
+        "average_speed": lifetime["average_speed"],
+        "current_speed": in_flight["speed"],
         "success_rate": (counts[ItemState.COMPLETED] / finished) if finished else None,
+        "lifetime": lifetime,
     }
 
 
-def status(limit: int = DEFAULT_LIST_LIMIT) -> dict[str, Any]:
-    """The whole queue as the dashboard shows it: active, pending, completed and failed, plus stats."""
-    base = DownloadItem.objects.all()
-    active = base.filter(state__in=ACTIVE_STATES).order_by("priority", "position", "id")
-    pending = base.filter(state__in=[ItemState.PENDING, ItemState.PAUSED]).order_by(
-        "priority", "position", "created_at", "id"
-    )
-    completed = base.filter(state=ItemState.COMPLETED).order_by(F("finished_at").desc(nulls_last=True), "-id")
-    failed = base.filter(state__in=[ItemState.FAILED, ItemState.CANCELLED]).order_by(
-        F("finished_at").desc(nulls_last=True), "-id"
-    )
-    return {
-        "state": queue_state(),
-        "active": [item_data(item) for item in active[:limit]],
-        "pending": [item_data(item) for item in pending[:limit]],
-        "completed": [item_data(item) for item in completed[:limit]],
-        "failed": [item_data(item) for item in failed[:limit]],
-        "stats": stats(),
-    }
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool = False
+    nullable: bool = False  # NULLs sort last
+
+
+@dataclass(frozen=True)
+class QueueList:
+    """One list of the status view: which states, in which order (the order is the cursor's key).
+
+    A page is read as one index-ordered query per state (and, for a nullable key, per NULL or not),
+    merged here: neither database can walk one index in order for ``state IN (...)`` or NULLS LAST.
+    """
+
+    name: str
+    states: tuple[str, ...]
+    keys: tuple[SortKey, ...]
+
+    def count(self, counts: dict[str, int]) -> int:
+        return sum(counts[state] for state in self.states)
+
+    def sort_key(self, item: DownloadItem) -> list[Any]:
+        return [getattr(item, key.field) for key in self.keys]
+
+    def compare(self, left: Sequence[Any], right: Sequence[Any]) -> int:
+        for key, a, b in zip(self.keys, left, right, strict=True):
+            if a == b:
+                continue
+            if a is None or b is None:
+                return 1 if a is None else -1
+            return (1 if a < b else -1) if key.descending else (-1 if a < b else 1)
+        return 0
+
+    def page(self, limit: int, after: Sequence[Any] | None) -> list[DownloadItem]:
+        """The first ``limit`` + 1 items after the sort key ``after`` (or from the start)."""
+        nullable = next((key.field for key in self.keys if key.nullable), None)
+        missing_options = (False, True) if nullable else (None,)
+        rows: list[DownloadItem] = []
+        for state in self.states:
+            for missing in missing_options:
+                query = DownloadItem.objects.filter(state=state)
+                if nullable:
+                    query = query.filter(**{f"{nullable}__isnull": missing})
+                if after is not None:
+                    query = query.filter(self._after(after, nulls=bool(missing)))
+                rows += query.order_by(*self._ordering())[: limit + 1]
+        rows.sort(key=cmp_to_key(lambda a, b: self.compare(self.sort_key(a), self.sort_key(b))))
+        return rows[: limit + 1]
+
+    def _ordering(self) -> list[Any]:
+        return [F(key.field).desc() if key.descending else F(key.field).asc() for key in self.keys]
+
+    def _after(self, after: Sequence[Any], *, nulls: bool) -> Q:
+        """Rows strictly after ``after`` among the rows whose nullable key is NULL (``nulls``) or not."""
+        condition = Q(pk__in=[])
+        equal = Q()
+        for key, value in zip(self.keys, after, strict=True):
+            if key.nullable:
+                if value is None and not nulls:
+                    return Q(pk__in=[])  # the cursor is among the NULLs, which come after every value
+                if value is not None and nulls:
+                    return Q()  # the cursor is among the values: every NULL comes after it
+                if value is None:
+                    continue  # NULL equals NULL here
+            condition |= equal & Q(**{f"{key.field}__{'lt' if key.descending else 'gt'}": value})
+            equal &= Q(**{key.field: value})
+        return condition
+
+
+HISTORY_KEYS = (SortKey("finished_at", descending=True, nullable=True), SortKey("id", descending=True))
+QUEUE_LISTS = (
+    QueueList("active", tuple(ACTIVE_STATES), (SortKey("priority"), SortKey("position"), SortKey("id"))),
+    QueueList(
+        "pending",
+        (ItemState.PENDING, ItemState.PAUSED),
+        (SortKey("priority"), SortKey("position"), SortKey("created_at"), SortKey("id")),
+    ),
+    QueueList("completed", (ItemState.COMPLETED,), HISTORY_KEYS),
+    QueueList("failed", (ItemState.FAILED, ItemState.CANCELLED), HISTORY_KEYS),
+)
+MAX_CURSOR_LENGTH = 200
+LIST_NAMES = tuple(queue_list.name for queue_list in QUEUE_LISTS)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(queue_list: QueueList, cursor: str) -> list[Any]:
+    """The sort key a cursor names; InvalidQueueRequest for anything this list did not hand out."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(queue_list.keys):
+            raise ValueError("wrong length")
+        decoded: list[Any] = []
+        for key, value in zip(queue_list.keys, values, strict=True):
+            if key.field.endswith("_at"):
+                moment = None if value is None and key.nullable else datetime.fromisoformat(value)
+                if moment is not None and moment.tzinfo is None:
+                    raise ValueError("a cursor's times carry their time zone")
+                decoded.append(moment)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                decoded.append(value)
+            else:
+                raise ValueError(f"{key.field} is not a number")
+        return decoded
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidQueueRequest(
+            f"{queue_list.name}_cursor is not a cursor of this list.", {f"{queue_list.name}_cursor": cursor}
+        ) from error
+
+
+def list_page(queue_list: QueueList, limit: int, cursor: str | None = None) -> tuple[list[DownloadItem], str | None]:
+    """Up to ``limit`` items of a list after ``cursor``, and the cursor of the next page (None at the end)."""
+    page = queue_list.page(limit, decode_cursor(queue_list, cursor) if cursor else None)
+    if len(page) <= limit:
+        return page, None
+    return page[:limit], encode_cursor(queue_list.sort_key(page[limit - 1]))
+
+
+def status(limit: int = DEFAULT_LIST_LIMIT, cursors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The queue as the dashboard shows it: one page of each list, the lists' sizes and next cursors, and stats.
+
+    ``cursors`` maps a list name to the ``next_cursor`` an earlier response gave for it.
+    """
+    cursors = cursors or {}
+    counts = state_counts()
+    result: dict[str, Any] = {"state": queue_state()}
+    pages: dict[str, dict[str, Any]] = {}
+    for queue_list in QUEUE_LISTS:
+        items, next_cursor = list_page(queue_list, limit, cursors.get(queue_list.name))
+        result[queue_list.name] = [item_data(item) for item in items]
+        pages[queue_list.name] = {"count": queue_list.count(counts), "next_cursor": next_cursor}
+    result["pages"] = pages
+    result["stats"] = stats(counts)
+    return result
 
 
 EXPORT_FORMAT = "aniworld-queue"

@@ -75,16 +75,39 @@ class ItemResponse(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
+class LifetimeTotals(serializers.Serializer):
+    completed = serializers.IntegerField(help_text="Downloads completed, ever (clearing history keeps it).")
+    failed = serializers.IntegerField(help_text="Downloads that failed for good, ever.")
+    bytes_downloaded = serializers.IntegerField()
+    average_speed = serializers.FloatField(allow_null=True, help_text="Bytes per second over every timed download.")
+    success_rate = serializers.FloatField(allow_null=True)
+
+
 class StatsResponse(serializers.Serializer):
     state = serializers.ChoiceField(choices=QueueState.choices)
     counts = serializers.DictField(child=serializers.IntegerField())
     total = serializers.IntegerField()
     active = serializers.IntegerField()
-    bytes_downloaded = serializers.IntegerField()
+    bytes_downloaded = serializers.IntegerField(help_text="Lifetime: does not shrink when history is cleared.")
     bytes_in_progress = serializers.IntegerField()
-    average_speed = serializers.FloatField(allow_null=True)
+    average_speed = serializers.FloatField(allow_null=True, help_text="Lifetime, bytes per second.")
     current_speed = serializers.FloatField()
-    success_rate = serializers.FloatField(allow_null=True)
+    success_rate = serializers.FloatField(allow_null=True, help_text="Of the completed and failed items held now.")
+    lifetime = LifetimeTotals()
+
+
+class ListPage(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Items in the whole list.")
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `<list>_cursor` for the next page; null on the last page."
+    )
+
+
+class ListPages(serializers.Serializer):
+    active = ListPage()
+    pending = ListPage()
+    completed = ListPage()
+    failed = ListPage()
 
 
 class StatusResponse(serializers.Serializer):
@@ -93,6 +116,7 @@ class StatusResponse(serializers.Serializer):
     pending = ItemResponse(many=True)
     completed = ItemResponse(many=True)
     failed = ItemResponse(many=True, help_text="Failed and cancelled items.")
+    pages = ListPages()
     stats = StatsResponse()
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from aniworld_site.errors import Conflict
@@ -56,6 +56,7 @@ from apps.queue.models import (
     Priority,
     QueueControl,
     QueueState,
+    QueueTotals,
 )
 from apps.realtime import system
 from workers.engine import Failure, FailureKind, discard_partial, incoming_dir
@@ -707,6 +708,7 @@ def complete_item(item_id: int, worker_id: str, *, relative_path: str, size: int
         item.next_attempt_at = None
         item.lease_expires_at = None
         item.save()
+        count_finished(completed=1, bytes_completed=size, elapsed=elapsed)
         data = {
             "item_id": item.pk,
             "series_id": _series_id(item.episode_id),
@@ -720,6 +722,29 @@ def complete_item(item_id: int, worker_id: str, *, relative_path: str, size: int
         _announce([item.pk], "completed")
         _dispatch_after_commit()
     return True
+
+
+def count_finished(
+    *, completed: int = 0, failed: int = 0, bytes_completed: int = 0, elapsed: float | None = None
+) -> None:
+    """Add a finished download to the lifetime totals (inside the caller's transaction)."""
+    timed = elapsed is not None and elapsed > 0
+    increments = {
+        "completed": F("completed") + completed,
+        "failed": F("failed") + failed,
+        "bytes_completed": F("bytes_completed") + bytes_completed,
+        "timed_bytes": F("timed_bytes") + (bytes_completed if timed else 0),
+        "timed_seconds": F("timed_seconds") + (elapsed if timed else 0.0),
+    }
+    totals = QueueTotals.objects.filter(pk=QueueTotals.ROW_ID)
+    if totals.update(**increments):
+        return
+    try:
+        with transaction.atomic():
+            QueueTotals.objects.create(pk=QueueTotals.ROW_ID)
+    except IntegrityError:
+        pass  # another worker created it first
+    totals.update(**increments)
 
 
 def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str | None = None) -> DownloadItem | None:
@@ -761,6 +786,7 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
             item.finished_at = now
             item.next_attempt_at = None
             _restore_episode(item.episode_id)
+            count_finished(failed=1)
             event = {
                 "item_id": item.pk,
                 "series_id": _series_id(item.episode_id),

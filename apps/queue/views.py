@@ -30,11 +30,21 @@ def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
 class StatusView(APIView):
     @extend_schema(
         tags=TAG,
-        summary="The queue: active, pending, completed and failed items, plus stats",
+        summary="The queue: one page of the active, pending, completed and failed items, plus stats",
+        description=(
+            "Each list is sorted (active and pending in dispatch order, completed and failed newest first) "
+            "and paged by its own cursor: `pages.<list>.count` is the list's size and "
+            "`pages.<list>.next_cursor` the value to pass as `<list>_cursor` for the next page "
+            "(null on the last page). Cursors stay valid while items come and go."
+        ),
         parameters=[
             OpenApiParameter(
                 "limit", {"type": "integer", "minimum": 1, "maximum": 1000}, description="Items per list (default 200)."
-            )
+            ),
+            *(
+                OpenApiParameter(f"{name}_cursor", str, description=f"Continue the {name} list after this cursor.")
+                for name in selectors.LIST_NAMES
+            ),
         ],
         responses=s.StatusResponse,
     )
@@ -45,7 +55,12 @@ class StatusView(APIView):
             limit = -1
         if not 1 <= limit <= 1000:
             raise InvalidQueueRequest("limit must be a number from 1 to 1000.", {"limit": limit})
-        return Response(selectors.status(limit))
+        cursors = {
+            name: request.query_params[f"{name}_cursor"]
+            for name in selectors.LIST_NAMES
+            if request.query_params.get(f"{name}_cursor")
+        }
+        return Response(selectors.status(limit, cursors))
 
 
 class WorkersView(APIView):

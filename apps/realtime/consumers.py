@@ -14,6 +14,8 @@ Protocol (DESIGN.md "Realtime protocol"); every frame is ``{"type", "data", "tim
 - Frames wait in a bounded per-connection outbox while the client's socket is backed up;
   progress of one item replaces its older pending progress. A client whose outbox
   overflows is closed with 4008.
+- Rooms are served by the process's hub (apps.realtime.hub): download_progress events of the
+  same moment arrive as one ``download_progress_batch`` frame, ``{"items": [<progress data>, ...]}``.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from collections import OrderedDict, deque
 from itertools import count
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from apps.realtime.authentication import SocketIdentity, identity_from_token, session_still_live
 from apps.realtime.events import FIXED_ROOMS, ControlFrame, is_valid_room, make_frame, room_group, session_group
+from apps.realtime.hub import hub
 from apps.realtime.middleware import ORIGIN_MISSING, PENDING_BYTES
 from apps.realtime.registry import ConnectionRecord, process_id, registry
 
@@ -46,6 +50,7 @@ SENDER_POLL_SECONDS = 0.05
 ACTION_RECHECK_MIN_SECONDS = 1.0
 CLIENT_PING_SECONDS = 25
 RECENT_EVENTS_REMEMBERED = 512
+NO_DATABASE_MESSAGES = frozenset({"realtime.event", "realtime.force_logout", "websocket.disconnect"})
 
 
 def _setting(name: str, default: float) -> float:
@@ -220,27 +225,48 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if len(self.rooms) >= MAX_ROOMS_PER_CONNECTION:
                 self._error("too_many_rooms", f"A connection can be in at most {MAX_ROOMS_PER_CONNECTION} rooms.")
                 return
-            await self.channel_layer.group_add(room_group(room), self.channel_name)
+            await hub.join(self, room_group(room))
             self.rooms.add(room)
             await registry.update(self._record())
         elif action == "leave" and room in self.rooms:
-            await self.channel_layer.group_discard(room_group(room), self.channel_name)
+            hub.leave(self, [room_group(room)])
             self.rooms.discard(room)
             await registry.update(self._record())
 
     # --- server → client -----------------------------------------------------------------
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its hop to a thread to close database connections, for messages
+        whose handlers never touch the database (code that does uses database_sync_to_async, which
+        closes stale connections itself)."""
+        if message.get("type") in NO_DATABASE_MESSAGES:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
+
     async def realtime_event(self, message: dict[str, Any]) -> None:
-        """A published event (apps.realtime.publish); once per socket even if it is in several target rooms."""
+        """A published event sent to this socket's own channel (rooms arrive through the hub)."""
+        if self.accepts(message):
+            await self.deliver(message["text"], message.get("coalesce"))
+
+    def accepts(self, message: dict[str, Any]) -> bool:
+        """Whether an event should go out: authenticated, open, and not already delivered through another room."""
         if self.identity is None or self.closing:
-            return
+            return False
         event_id = message.get("event_id")
         if event_id in self.recent_event_ids:
-            return
+            return False
         self._remember_event(event_id)
-        if not self.outbox and not self._backed_up():  # the common case: straight out, no extra task hop
-            await self.send(text_data=message["text"])
-        elif not self.outbox.put(message["text"], message.get("coalesce")):
-            await self._drop_slow_client()
+        return True
+
+    async def deliver(self, text: str, coalesce: str | None) -> None:
+        """Send a frame now, or queue it behind the ones waiting; never raises (the hub calls it for many)."""
+        try:
+            if not self.outbox and not self._backed_up():  # the common case: straight out, no extra task hop
+                await self.send(text_data=text)
+            elif not self.outbox.put(text, coalesce):
+                await self._drop_slow_client()
+        except Exception:  # the socket went away under us; disconnect() cleans up
+            logger.debug("realtime: could not deliver to %s", self.connection_id, exc_info=True)
 
     def _remember_event(self, event_id: str) -> None:
         """An event sent to several rooms of this socket arrives once per room; deliver it once."""
@@ -310,12 +336,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for task in self.tasks:
             if task is not current:
                 task.cancel()
-        groups = [room_group(room) for room in self.rooms]
+        hub.leave(self, [room_group(room) for room in self.rooms])
         if self.identity is not None:
-            groups.append(session_group(self.identity.session_key))
-        for group in groups:
             with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self.channel_layer.group_discard(session_group(self.identity.session_key), self.channel_name)
         await registry.remove(self.connection_id)
 
     def _record(self) -> ConnectionRecord:
@@ -327,4 +351,5 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             auth=self.identity.kind,
             rooms=sorted(self.rooms),
             groups=[*groups, session_group(self.identity.session_key)],
+            room_channel=hub.channel or "",
         )

@@ -62,6 +62,7 @@ def build_message(
         "event_id": uuid.uuid4().hex,
         "event_type": event_type.value,
         "coalesce": coalesce_key(event_type, data),
+        "data": data,  # for the hub's progress batches
         "text": json.dumps(make_frame(event_type, data)),  # serialised once, not once per socket
     }
     return message, rooms
@@ -99,7 +100,8 @@ async def _group_send_all(message: dict[str, Any], rooms: list[str]) -> None:
     if layer is None:
         raise RuntimeError("no channel layer is configured")
     for room in rooms:
-        await layer.group_send(room_group(room), message)
+        group = room_group(room)
+        await layer.group_send(group, {**message, "group": group})
 
 
 def publish(event_type: EventType | str, data: dict[str, Any], rooms: Iterable[str] | str | None = None) -> bool:

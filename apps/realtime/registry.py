@@ -72,6 +72,7 @@ class ConnectionRecord:
     auth: str
     rooms: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)  # every Channels group the socket is in
+    room_channel: str = ""  # the process hub's channel, the member of the room groups (apps.realtime.hub)
     connected_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self) -> str:

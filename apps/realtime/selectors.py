@@ -80,7 +80,14 @@ def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = N
         pipe.delete(connections_key(proc), alive_key(proc))
         pipe.srem(processes_key(), proc)
         pipe.execute()
-    memberships = [(group, entry["channel_name"]) for entry in entries for group in entry.get("groups", [])]
+    memberships = {
+        (
+            group,
+            entry.get("room_channel") or entry["channel_name"] if group.startswith("room.") else entry["channel_name"],
+        )
+        for entry in entries
+        for group in entry.get("groups", [])
+    }
     layer = channel_layer()
     if not memberships or layer is None:
         return

@@ -367,3 +367,34 @@ def test_a_file_recorded_for_the_wrong_episode_moves_to_the_right_one(library, m
     scan(library, full=True)
     assert episode(series, 1, 2).file_path == "Show (2020)/Season 01/Show - S01E02.mkv"
     assert episode(series, 1, 1).file_path == ""
+
+
+@pytest.mark.django_db
+def test_episodes_found_in_batches_get_their_ids_and_a_rescan_changes_nothing(tmp_path, monkeypatch):
+    """Episodes are inserted in batches after their folders were read; the batches must line up."""
+    monkeypatch.setattr("apps.library.scanner.EPISODE_INSERT_BATCH", 3)
+    shows = [Series.objects.create(site="aniworld", slug=f"batch-{n}", title=f"Batch {n}", year=2020) for n in (1, 2)]
+    for show in shows:
+        for season in (1, 2):
+            for number in range(1, 5):
+                touch(tmp_path, f"{show.title} (2020)/Season {season:02}/{show.title} - S{season:02}E{number:02}.mkv")
+    age_tree(tmp_path)
+
+    report = scan(tmp_path)
+    assert report.episodes_created == 16 and report.episodes_found == 16
+    for show in shows:
+        for season in (1, 2):
+            for number in range(1, 5):
+                row = episode(show, season, number)
+                assert row.state == EpisodeState.PRESENT
+                assert (
+                    row.file_path
+                    == f"{show.title} (2020)/Season {season:02}/{show.title} - S{season:02}E{number:02}.mkv"
+                )
+    assert ScannedDirectory.objects.count() == 7  # root, 2 series folders, 4 season folders
+
+    again = scan(tmp_path, full=True)
+    assert (again.episodes_created, again.episodes_found, again.episodes_lost) == (0, 0, 0)
+    (tmp_path / "Batch 2 (2020)/Season 02/Batch 2 - S02E03.mkv").unlink()
+    assert scan(tmp_path, full=True).episodes_lost == 1
+    assert episode(shows[1], 2, 3).state == EpisodeState.MISSING

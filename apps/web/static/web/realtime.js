@@ -158,6 +158,11 @@
       if (!frame || typeof frame.type !== "string") return;
       if (frame.type === "pong") clearTimeout(pongTimer);
       if (frame.type === "connected") onOpenFrame(frame);
+      if (frame.type === "download_progress_batch" && frame.data && Array.isArray(frame.data.items)) {
+        // Progress of several downloads in one frame: handlers still see one download_progress each.
+        for (const data of frame.data.items) emit("download_progress", { type: "download_progress", data, timestamp: frame.timestamp });
+        return;
+      }
       emit(frame.type, frame);
     };
     ws.onclose = function (event) {
