@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.queue import downloader, services
+from apps.queue import services
+from workers import download
 
 DISPATCH_TICK_TASK = "workers.downloads.dispatch_tick"
 DOWNLOAD_TASK = "workers.downloads.download_item"
@@ -19,7 +20,7 @@ DOWNLOAD_TASK = "workers.downloads.download_item"
 
 @shared_task(name=DOWNLOAD_TASK, bind=True, acks_late=True, ignore_result=True)
 def download_item(self, item_id: int) -> str:
-    return downloader.run_item(int(item_id), task_id=self.request.id or "")
+    return download.run_item(int(item_id), task_id=self.request.id or "")
 
 
 @shared_task(name=DISPATCH_TICK_TASK, queue="maintenance", ignore_result=True)

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.catalog.types import EpisodeInfo, EpisodeSources, HosterLink, Language, Site
-from apps.queue import downloader, services
+from apps.queue import services
 from apps.queue.models import DownloadItem, ItemState
+from workers import download
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,14 +109,14 @@ def _sources(*links: tuple[str, Language]) -> EpisodeSources:
 def test_source_plan_follows_preferences_and_moves_on_after_each_attempt():
     de, de_sub, en_sub = Language.GERMAN_DUB, Language.GERMAN_SUB, Language.ENGLISH_SUB
     sources = _sources(("Vidoza", de_sub), ("VOE", de_sub), ("Vidoza", de), ("VOE", de), ("VOE", en_sub))
-    plan = downloader.plan_sources(
+    plan = download.plan_sources(
         sources, wanted_language=None, languages=["de", "de-sub"], hosters=["VOE", "Vidoza"], tried=[]
     )
-    assert [downloader.source_key(link) for link in plan] == ["VOE:de", "Vidoza:de", "VOE:de-sub", "Vidoza:de-sub"]
-    plan = downloader.plan_sources(
+    assert [download.source_key(link) for link in plan] == ["VOE:de", "Vidoza:de", "VOE:de-sub", "Vidoza:de-sub"]
+    plan = download.plan_sources(
         sources, wanted_language=None, languages=["de", "de-sub"], hosters=["VOE", "Vidoza"], tried=["VOE:de"]
     )
-    assert downloader.source_key(plan[0]) == "Vidoza:de" and downloader.source_key(plan[-1]) == "VOE:de"
-    only = downloader.plan_sources(sources, wanted_language="en-sub", languages=["de"], hosters=[], tried=[])
-    assert [downloader.source_key(link) for link in only] == ["VOE:en-sub"]
-    assert downloader.no_source_reason(sources, "en", ["de"]).startswith("No source in an allowed language")
+    assert download.source_key(plan[0]) == "Vidoza:de" and download.source_key(plan[-1]) == "VOE:de"
+    only = download.plan_sources(sources, wanted_language="en-sub", languages=["de"], hosters=[], tried=[])
+    assert [download.source_key(link) for link in only] == ["VOE:en-sub"]
+    assert download.no_source_reason(sources, "en", ["de"]).startswith("No source in an allowed language")
