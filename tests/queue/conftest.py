@@ -73,6 +73,7 @@ def make_episodes(db) -> Callable[..., list[Episode]]:
 def sent(monkeypatch) -> list[tuple[int, str, str]]:
     """Tasks the dispatcher hands to Celery, recorded instead of sent: (item id, task id, Celery queue)."""
     from apps.queue import services
+    from apps.queue.services import dispatcher
 
     records: list[tuple[int, str, str]] = []
     lock = threading.Lock()
@@ -83,5 +84,5 @@ def sent(monkeypatch) -> list[tuple[int, str, str]]:
                 (item_id, task_id, services.celery_queue_for(priority)) for item_id, task_id, priority in sends
             )
 
-    monkeypatch.setattr(services, "_send_tasks", record)
+    monkeypatch.setattr(dispatcher, "_send_tasks", record)
     return records
