@@ -28,6 +28,7 @@ from aniworld_site.env import (
     node_name,
 )
 from aniworld_site.private import private_sqlite_file, secure_data_dir
+from aniworld_site.tasks import MAINTENANCE_QUEUE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["version"]
@@ -217,8 +218,6 @@ HOSTER_CONNECTIONS = env_limits("ANIWORLD_HOSTER_CONNECTIONS", minimum=1, maximu
 DOWNLOAD_RANGE_BYTES = env_int("ANIWORLD_DOWNLOAD_RANGE_BYTES", 4 * 1024 * 1024, minimum=4096)
 
 # --- celery ---------------------------------------------------------------
-DOWNLOAD_QUEUES = {"HIGH": "downloads.high", "NORMAL": "downloads.normal", "LOW": "downloads.low"}
-MAINTENANCE_QUEUE = "maintenance"
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{KEY_PREFIX}:celery:", "visibility_timeout": 3600}

@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from aniworld_site.tasks import LIBRARY_SCAN, send_on_commit
 from apps.catalog import services as catalog
 from apps.catalog.types import CatalogError, EpisodeInfo, Language, SeriesDetails, Site
 from apps.configuration.selectors import library_root
@@ -294,13 +295,9 @@ def rescan_library(*, full: bool = False) -> dict[str, Any]:
 
 def start_scan(*, full: bool = False) -> str:
     """Queue a scan on the ``maintenance`` Celery queue (after the transaction commits); returns its task id."""
-    from workers.library import scan_library_task
-
     if is_scan_running():
         raise ScanAlreadyRunning("A library scan is already running.")
-    task_id = str(uuid.uuid4())
-    transaction.on_commit(lambda: scan_library_task.apply_async(kwargs={"full": full}, task_id=task_id))
-    return task_id
+    return send_on_commit(LIBRARY_SCAN, kwargs={"full": full})
 
 
 # --- catalog: refresh and add ------------------------------------------------------------------
@@ -527,13 +524,13 @@ def cover_file(series: Series) -> Path | None:
     return path if path.is_file() else None
 
 
-def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
-    """Refresh every monitored series from its site; optionally queue the new episodes (beat schedule).
+def check_for_new_episodes() -> dict[str, Any]:
+    """Refresh every monitored series from its site (beat schedule; the task queues what is missing).
 
-    Returns ``{"new_episodes": n, "queued": n, "series": [titles with new episodes], "errors": [...]}``;
-    one failing series does not stop the others.
+    Returns ``{"new_episodes": n, "missing_episode_ids": [new episodes in a wanted language],
+    "series": [titles with new episodes], "errors": [...]}``; one failing series does not stop the others.
     """
-    new_total, queued_total, titles, errors = 0, 0, [], []
+    new_total, missing_ids, titles, errors = 0, [], [], []
     for series in Series.objects.filter(monitored=True).order_by("title"):
         try:
             result = refresh_series(series)
@@ -546,15 +543,13 @@ def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
             continue
         new_total += len(new_ids)
         titles.append(series.title)
-        if auto_queue:
-            preference = selectors.language_preference(series)
-            wanted = [
-                episode.pk
-                for episode in Episode.objects.filter(pk__in=new_ids).select_related("season")
-                if selectors.assess_episode(episode, preference).status == selectors.EpisodeStatus.MISSING
-            ]
-            queued_total += len(queue_episodes(wanted, "normal").get("queued", [])) if wanted else 0
-    return {"new_episodes": new_total, "queued": queued_total, "series": titles, "errors": errors}
+        preference = selectors.language_preference(series)
+        missing_ids += [
+            episode.pk
+            for episode in Episode.objects.filter(pk__in=new_ids).select_related("season").order_by("pk")
+            if selectors.assess_episode(episode, preference).status == selectors.EpisodeStatus.MISSING
+        ]
+    return {"new_episodes": new_total, "missing_episode_ids": missing_ids, "series": titles, "errors": errors}
 
 
 # --- importing an existing library folder ------------------------------------------------------
@@ -677,13 +672,6 @@ def episodes_to_download(series: Series, episode_ids: list[int] | None, *, all_m
     if unknown:
         raise UnknownEpisodes(unknown)
     return wanted
-
-
-def queue_episodes(episode_ids: list[int], priority: str) -> dict[str, Any]:
-    """Hand episodes to the download queue (duplicates and present episodes come back as skipped)."""
-    from apps.queue.services import enqueue_episodes  # the queue imports this module
-
-    return enqueue_episodes(episode_ids, priority)
 
 
 def set_episodes_ignored(episode_ids: list[int], ignored: bool = True) -> int:

@@ -70,9 +70,13 @@ def library_services(monkeypatch):
     """The library functions the schedules call, recorded instead of run (unit test of the wiring)."""
     calls: list[tuple[str, dict]] = []
 
-    def check_for_new_episodes(auto_queue: bool):
-        calls.append(("check", {"auto_queue": auto_queue}))
-        return {"new_episodes": 2, "queued": 2 if auto_queue else 0, "series": ["Frieren"]}
+    def check_for_new_episodes():
+        calls.append(("check", {}))
+        return {"new_episodes": 2, "missing_episode_ids": [7, 8], "series": ["Frieren"]}
+
+    def enqueue_episodes(episode_ids, priority):
+        calls.append(("queue", {"episode_ids": episode_ids, "priority": priority}))
+        return {"queued": [{"episode_id": episode_id} for episode_id in episode_ids], "skipped": []}
 
     def rescan_library():
         calls.append(("rescan", {}))
@@ -80,6 +84,7 @@ def library_services(monkeypatch):
 
     monkeypatch.setattr(schedule_tasks.library, "check_for_new_episodes", check_for_new_episodes)
     monkeypatch.setattr(schedule_tasks.library, "rescan_library", rescan_library)
+    monkeypatch.setattr(schedule_tasks.queue, "enqueue_episodes", enqueue_episodes)
     return calls
 
 
@@ -93,7 +98,7 @@ def test_check_task_passes_auto_queue_and_notifies(
         result = schedule_tasks.check_new_episodes()
     assert result["status"] == "ok"
     assert result["new_episodes"] == 2 and result["queued"] == 2
-    assert library_services == [("check", {"auto_queue": True})]
+    assert library_services == [("check", {}), ("queue", {"episode_ids": [7, 8], "priority": "normal"})]
     assert len(receiver.requests) == 1
     message = receiver.requests[0].json()
     assert message["title"] == "Aniworld: new episodes"

@@ -12,10 +12,10 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from aniworld_site.tasks import DOWNLOAD_ITEM, DOWNLOAD_QUEUES, send_on_commit
 from apps.library import services as library
 from apps.library.models import EpisodeState
 from apps.queue import config
@@ -89,7 +89,7 @@ def dispatch() -> list[int]:
             candidates = candidates.select_for_update(skip_locked=True)
         chosen = list(candidates[:free])
         lease_until = now + timedelta(seconds=config.dispatch_timeout_seconds())
-        sends: list[tuple[int, str, int]] = []
+        dispatched: list[int] = []
         for item in chosen:
             item.state = ItemState.QUEUED
             item.task_id = uuid.uuid4().hex
@@ -99,25 +99,16 @@ def dispatch() -> list[int]:
             item.save(
                 update_fields=["state", "task_id", "dispatched_at", "lease_expires_at", "worker_id", "updated_at"]
             )
-            sends.append((item.pk, item.task_id, item.priority))
-        if sends:
-            transaction.on_commit(lambda: _send_tasks(sends))
-            _announce([item_id for item_id, _, _ in sends], "dispatched")
-    return [item_id for item_id, _, _ in sends]
+            # broker down: the reaper sends it again after the dispatch timeout
+            send_on_commit(DOWNLOAD_ITEM, args=[item.pk], task_id=item.task_id, queue=celery_queue_for(item.priority))
+            dispatched.append(item.pk)
+        if dispatched:
+            _announce(dispatched, "dispatched")
+    return dispatched
 
 
 def celery_queue_for(priority: int) -> str:
-    return settings.DOWNLOAD_QUEUES[Priority(priority).name]
-
-
-def _send_tasks(sends: list[tuple[int, str, int]]) -> None:
-    from workers.downloads import download_item
-
-    for item_id, task_id, priority in sends:
-        try:
-            download_item.apply_async(args=[item_id], task_id=task_id, queue=celery_queue_for(priority))
-        except Exception as exc:  # broker down: the reaper sends it again after the dispatch timeout
-            logger.error("item %s: could not send the download task to Celery: %s", item_id, exc)
+    return DOWNLOAD_QUEUES[Priority(priority).name]
 
 
 def reap_expired_leases() -> list[int]:
