@@ -50,18 +50,17 @@ from apps.scorecard import services as scorecard
 from apps.scorecard.models import Outcome
 from workers.engine import (
     Cancelled,
-    DownloadRequest,
     EngineError,
-    EngineOptions,
     Failure,
     FailureKind,
     TargetConflict,
     classify,
     discard_partial,
-    download,
     incoming_dir,
 )
+from workers.engine.engine import DownloadRequest, download
 from workers.engine.errors import InsufficientSpace
+from workers.engine.fetch import EngineOptions
 from workers.engine.storage import partial_bytes
 from workers.node import shutdown_requested, worker_identity
 
