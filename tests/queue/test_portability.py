@@ -120,3 +120,26 @@ def test_source_plan_follows_preferences_and_moves_on_after_each_attempt():
     only = download.plan_sources(sources, wanted_language="en-sub", languages=["de"], hosters=[], tried=[])
     assert [download.source_key(link) for link in only] == ["VOE:en-sub"]
     assert download.no_source_reason(sources, "en", ["de"]).startswith("No source in an allowed language")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"url": "https://aniworld.to/anime/stream/test-show/staffel-2/episode-3"}, ("aniworld", "test-show", 2, 3)),
+        ({"url": "https://aniworld.to/anime/stream/test-show/filme/film-1"}, ("aniworld", "test-show", 0, 1)),
+        ({"link": "https://s.to/serie/stream/harbor-lights/staffel-1/episode-4"}, ("sto", "harbor-lights", 1, 4)),
+        (
+            {"serie_url": "https://serienstream.to/serie/harbor-lights", "season": 1, "episode": 2},
+            ("sto", "harbor-lights", 1, 2),
+        ),
+        ({"slug": "test-show", "site": "s.to", "episode": {"season": 1, "episode": 5}}, ("sto", "test-show", 1, 5)),
+    ],
+)
+def test_import_entries_read_catalog_urls(raw, expected):
+    entry = services.parse_import_entry("pending", raw)
+    assert (entry.site, entry.slug, entry.season, entry.episode) == expected
+
+
+def test_an_import_entry_without_a_series_is_refused():
+    with pytest.raises(ValueError, match="no series"):
+        services.parse_import_entry("pending", {"url": "https://example.org/watch/1", "season": 1, "episode": 1})

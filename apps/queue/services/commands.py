@@ -35,9 +35,11 @@ from apps.queue.services.common import (
     _now,
     _parse_language,
     _parse_priority,
+    _release_lease,
     _restore_episode,
     _take_positions,
     episode_label,
+    released_lease,
 )
 from apps.queue.services.dispatcher import _dispatch_after_commit, _return_active_to_pending
 from workers.engine.storage import incoming_dir
@@ -125,9 +127,7 @@ def _cancel_locked(item: DownloadItem) -> None:
     was_downloading = item.state == ItemState.DOWNLOADING
     item.state = ItemState.CANCELLED
     item.finished_at = _now()
-    item.speed = None
-    item.eta_seconds = None
-    item.task_id = ""
+    _release_lease(item)
     item.save()
     _restore_episode(item.episode_id)
     if not was_downloading:  # a running worker deletes its own partial when it notices the cancel
@@ -275,10 +275,8 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
                         tried_sources=[],
                         finished_at=None,
                         position=position,
-                        worker_id="",
-                        task_id="",
-                        lease_expires_at=None,
                         updated_at=_now(),
+                        **released_lease(),
                     )
                     library.set_episode_state(item.episode_id, EpisodeState.QUEUED)
             except IntegrityError:

@@ -94,6 +94,16 @@ def _restore_episode(episode_id: int) -> None:
     library.restore_episode_state(episode_id)
 
 
+def released_lease() -> dict[str, Any]:
+    """The fields of an item no worker holds: no worker, no task, no lease, no live speed or ETA."""
+    return {"worker_id": "", "task_id": "", "lease_expires_at": None, "speed": None, "eta_seconds": None}
+
+
+def _release_lease(item: DownloadItem) -> None:
+    for field, value in released_lease().items():
+        setattr(item, field, value)
+
+
 def _get_item(item_id: int, *, lock: bool = False) -> DownloadItem:
     queryset = DownloadItem.objects.select_for_update() if lock else DownloadItem.objects
     try:

@@ -20,7 +20,7 @@ from apps.library import services as library
 from apps.library.models import EpisodeState
 from apps.queue import config
 from apps.queue.models import ACTIVE_STATES, DownloadItem, ItemState, Priority, QueueControl, QueueState
-from apps.queue.services.common import _announce, _control, _now
+from apps.queue.services.common import _announce, _control, _now, _release_lease
 from apps.realtime import system
 
 logger = logging.getLogger("aniworld.download")
@@ -37,11 +37,7 @@ def _return_active_to_pending(reason: str, extra: Q | None = None) -> list[int]:
     items = list(queryset)
     for item in items:
         item.state = ItemState.PENDING
-        item.worker_id = ""
-        item.task_id = ""
-        item.lease_expires_at = None
-        item.speed = None
-        item.eta_seconds = None
+        _release_lease(item)
         item.last_error = reason
         item.save()
         library.set_episode_state(item.episode_id, EpisodeState.QUEUED)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
+from apps.catalog import services as catalog
 from apps.catalog.types import Language
 from apps.library.models import Episode
 from apps.queue.errors import InvalidQueueRequest
@@ -38,9 +38,6 @@ _LANGUAGE_ALIASES = {
 }
 _OPEN_STATUS = {"pending", "queued", "downloading", "active", "paused", "waiting", ""}
 _SECTIONS = ("active", "pending", "queue", "items", "downloads", "failed", "completed")
-_URL_EPISODE = re.compile(
-    r"/(?:anime|serie)/stream/(?P<slug>[^/?#]+)(?:/(?:staffel-(?P<season>\d+)/episode-(?P<episode>\d+)|filme/film-(?P<film>\d+)))?"
-)
 
 
 @dataclass(frozen=True)
@@ -81,6 +78,17 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+def _from_url(url: str) -> tuple[str | None, str | None, int | None, int | None]:
+    """Site, slug, season and number from a catalog URL (the catalog's parser); Nones when it is none."""
+    if not url:
+        return None, None, None, None
+    try:
+        target = catalog.parse_catalog_url(url)
+    except ValueError:
+        return None, None, None, None
+    return target.site.value, target.slug, target.season, target.episode
+
+
 def parse_import_entry(section: str, raw: Any) -> ImportEntry:
     """Map one entry to :class:`ImportEntry`; raises ValueError with a reason when it cannot be placed.
 
@@ -96,16 +104,12 @@ def parse_import_entry(section: str, raw: Any) -> ImportEntry:
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
     url = str(raw.get("url") or raw.get("serie_url") or raw.get("link") or raw.get("episode_url") or "")
-    match = _URL_EPISODE.search(url) if url else None
-    slug = (
-        raw.get("slug") or raw.get("serie_id") or raw.get("key") or raw.get("anime_slug") or (match and match["slug"])
-    )
+    url_site, url_slug, url_season, url_number = _from_url(url)
+    slug = raw.get("slug") or raw.get("serie_id") or raw.get("key") or raw.get("anime_slug") or url_slug
     if not slug:
         raise ValueError("no series (slug, serie_id or url)")
-    site_value = str(raw.get("site") or "").lower()
-    if not site_value and url:
-        site_value = "sto" if ("s.to" in url or "serienstream" in url or "/serie/stream/" in url) else "aniworld"
-    site = _SITE_ALIASES.get(site_value or "aniworld")
+    site_value = str(raw.get("site") or url_site or "aniworld").lower()
+    site = _SITE_ALIASES.get(site_value)
     if site is None:
         raise ValueError(f"unknown site {raw.get('site')!r}")
     episode_field = raw.get("episode")
@@ -113,11 +117,8 @@ def parse_import_entry(section: str, raw: Any) -> ImportEntry:
         season, number = _as_int(episode_field.get("season")), _as_int(episode_field.get("episode"))
     else:
         season, number = _as_int(raw.get("season")), _as_int(episode_field)
-    if (season is None or number is None) and match:
-        if match["film"]:
-            season, number = 0, int(match["film"])
-        elif match["season"]:
-            season, number = int(match["season"]), int(match["episode"])
+    if season is None or number is None:
+        season, number = url_season, url_number
     if season is None or number is None or season < 0 or number < 0:
         raise ValueError("no season/episode numbers")
     language_value = raw.get("language")

@@ -19,7 +19,7 @@ from apps.library.models import Episode, EpisodeState
 from apps.queue import config
 from apps.queue.events import DOWNLOAD_COMPLETE, DOWNLOAD_FAILED, publish_queue_event
 from apps.queue.models import DownloadItem, ItemState
-from apps.queue.services.common import _announce, _control, _now, _restore_episode
+from apps.queue.services.common import _announce, _control, _now, _release_lease, _restore_episode
 from apps.queue.services.dispatcher import _dispatch_after_commit, _return_active_to_pending
 from apps.realtime import system
 from workers.engine.errors import Failure, FailureKind
@@ -180,11 +180,7 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
         item = DownloadItem.objects.select_for_update().filter(_held(item_id, worker_id)).first()
         if item is None:
             return None
-        item.worker_id = ""
-        item.task_id = ""
-        item.lease_expires_at = None
-        item.speed = None
-        item.eta_seconds = None
+        _release_lease(item)
         item.last_error = failure.reason[:4000]
         if source_key and source_key not in item.tried_sources:
             item.tried_sources = [*item.tried_sources, source_key]
