@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import time
 
+from apps.catalog.conf import DEFAULT_BASE_URL, DEFAULT_SITE_REQUESTS_PER_SECOND
 from apps.catalog.resolvers import default_hoster_order, supported_hosters
-from apps.catalog.types import Language, Site
+from apps.catalog.types import Language
 
 SETTINGS_ROW_ID = 1
 
@@ -27,13 +28,12 @@ def known_hosters() -> tuple[str, ...]:
 
 DEFAULT_HOSTER_PREFERENCE = default_hoster_order()  # each resolver declares its rank in the registry
 
-# DESIGN.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
+# docs/architecture.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
 DEFAULT_NAMING_TEMPLATE = (
     "{series_title} ({year})/Season {season:02d}/{series_title} - S{season:02d}E{episode:02d} - {episode_title}"
 )
-DEFAULT_PROVIDER_URLS = {Site.ANIWORLD.value: "https://aniworld.to", Site.STO.value: "https://s.to"}
-# Requests per second per catalog site: polite, since both sites block eager clients (CATALOG.md).
-DEFAULT_REQUEST_RATES = {Site.ANIWORLD.value: 1.0, Site.STO.value: 0.5}
+DEFAULT_PROVIDER_URLS = {site.value: url for site, url in DEFAULT_BASE_URL.items()}
+DEFAULT_REQUEST_RATES = {site.value: rate for site, rate in DEFAULT_SITE_REQUESTS_PER_SECOND.items()}
 MAX_REQUEST_RATE = 50.0
 
 DEFAULT_CHECK_NEW_EPISODES_HOURS = 12
