@@ -40,7 +40,6 @@ _NUMERIC_PLACEHOLDERS = {"season", "episode", "year"}
 # 255 bytes is the limit of ext4/btrfs/ZFS names and of SMB/NTFS in UTF-16 units; leave room for
 # an extension and for suffixes that tools add next to a file.
 MAX_COMPONENT_BYTES = 200
-MAX_EXTENSION_LENGTH = 8
 MAX_PATH_BYTES = 4000
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {

@@ -70,10 +70,6 @@ def claim_target(episode_id: int, target: str | Path) -> bool:
     return Episode.objects.filter(pk=episode_id, file_path=relative).exists()
 
 
-def _episode_with_series(episode_id: int) -> Episode:
-    return Episode.objects.select_related("season__series").get(pk=episode_id)
-
-
 def episode_naming_context(episode: Episode, language: Language | str | None = None) -> naming.NamingContext:
     series = episode.season.series
     label = Language(language).label if language else ""
@@ -302,7 +298,6 @@ def start_scan(*, full: bool = False) -> str:
 
 # --- catalog: refresh and add ------------------------------------------------------------------
 CATALOG_REFRESH_MAX_AGE = timedelta(hours=6)
-MAX_COVER_BYTES = 10 * 1024 * 1024
 _IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
 
@@ -495,8 +490,8 @@ def store_cover(series: Series) -> bool:
     extension = next((ext for signature, ext in _IMAGE_SIGNATURES if data.startswith(signature)), None)
     if extension is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         extension = "webp"
-    if extension is None or len(data) > MAX_COVER_BYTES:
-        logger.warning("cover of %s not stored: not a JPEG/PNG/GIF/WebP image of at most 10 MB", series)
+    if extension is None:  # the catalog already refused covers over catalog.MAX_COVER_BYTES
+        logger.warning("cover of %s not stored: not a JPEG, PNG, GIF or WebP image", series)
         return False
     relative = f"{series.folder}/poster.{extension}"
     try:
