@@ -31,7 +31,11 @@ def scan_progress_reporter(publisher: ProgressPublisher) -> Callable[[dict], Non
 @shared_task(name=tasks.LIBRARY_SCAN, queue=tasks.MAINTENANCE_QUEUE, bind=True, acks_late=True)
 def scan_library_task(self, full: bool = False) -> dict:
     """Scan the library; a second scan while one runs anywhere in the cluster is skipped, not queued."""
-    task_id = self.request.id or ""
+    return run_scan(self.request.id or "", full=full)
+
+
+def run_scan(task_id: str, *, full: bool = False) -> dict:
+    """One library scan with live progress on the dashboard (the owner's scan and the nightly one)."""
     publisher = ProgressPublisher.for_library_scan(task_id or "scan")
     try:
         run = services.scan_library(full=full, progress=scan_progress_reporter(publisher), task_id=task_id)

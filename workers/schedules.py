@@ -15,13 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.core.cache import cache
 from django.utils import timezone
 
 from aniworld_site import tasks
+from aniworld_site.locks import LockHeld, cluster_lock
 from apps.configuration import notifications, selectors
 from apps.library import services as library
 from apps.queue import services as queue
+from workers.library import run_scan
 
 logger = logging.getLogger(__name__)
 
@@ -30,19 +31,18 @@ RUN_LOCK_SECONDS = 2 * 3600
 
 @contextlib.contextmanager
 def _single_run(name: str) -> Iterator[bool]:
-    """True when this run holds the cluster-wide lock for ``name`` (released at the end)."""
-    key = f"schedules:running:{name}"
-    try:
-        acquired = bool(cache.add(key, timezone.now().isoformat(), timeout=RUN_LOCK_SECONDS))
-    except Exception as exc:  # no Redis: run anyway rather than never
-        logger.warning("schedule lock unavailable for %s: %s", name, exc)
+    """True when this run holds the cluster-wide lock for ``name`` (released at the end, only by its holder)."""
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(cluster_lock(f"schedules:running:{name}", RUN_LOCK_SECONDS, name))
+        except LockHeld:
+            yield False
+            return
+        except Exception as exc:  # no Redis: run anyway rather than never
+            logger.warning("schedule lock unavailable for %s: %s", name, exc)
+            yield True
+            return
         yield True
-        return
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            cache.delete(key)
 
 
 @shared_task(name=tasks.CHECK_NEW_EPISODES, queue=tasks.MAINTENANCE_QUEUE)
@@ -65,10 +65,10 @@ def check_new_episodes() -> dict[str, Any]:
     return {"status": "ok", "auto_queue": auto_queue, "queued": queued, **result}
 
 
-@shared_task(name=tasks.RESCAN_LIBRARY, queue=tasks.MAINTENANCE_QUEUE)
-def rescan_library() -> dict[str, Any]:
-    """Nightly: rescan the library folder (the library skips it while another scan runs)."""
-    return library.rescan_library()
+@shared_task(name=tasks.RESCAN_LIBRARY, queue=tasks.MAINTENANCE_QUEUE, bind=True)
+def rescan_library(self) -> dict[str, Any]:
+    """Nightly: rescan the library folder, with progress like the owner's scan (skipped while another runs)."""
+    return run_scan(self.request.id or "")
 
 
 @shared_task(name=tasks.PRUNE_HISTORY, queue=tasks.MAINTENANCE_QUEUE)

@@ -25,10 +25,10 @@ from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from aniworld_site.locks import LockHeld, cluster_lock, is_locked
 from aniworld_site.tasks import LIBRARY_SCAN, send_on_commit
 from apps.catalog import services as catalog
 from apps.catalog.types import CatalogError, EpisodeInfo, Language, SeriesDetails, Site
@@ -220,25 +220,17 @@ class ScanAlreadyRunning(Exception):
 
 
 def is_scan_running() -> bool:
-    return cache.get(SCAN_LOCK_KEY) is not None
+    return is_locked(SCAN_LOCK_KEY)
 
 
 @contextmanager
 def scan_lock(owner: str = "") -> Iterator[Callable[[], None]]:
-    """Hold the cluster-wide scan lock (Redis ``SET NX`` with expiry); yields a function that renews it."""
-    token = f"{owner or 'scan'}:{uuid.uuid4().hex}"
-    if not cache.add(SCAN_LOCK_KEY, token, timeout=SCAN_LOCK_SECONDS):
-        raise ScanAlreadyRunning("A library scan is already running.")
-
-    def renew() -> None:
-        if cache.get(SCAN_LOCK_KEY) == token:
-            cache.touch(SCAN_LOCK_KEY, SCAN_LOCK_SECONDS)
-
+    """Hold the cluster-wide scan lock; yields a function that renews it."""
     try:
-        yield renew
-    finally:
-        if cache.get(SCAN_LOCK_KEY) == token:
-            cache.delete(SCAN_LOCK_KEY)
+        with cluster_lock(SCAN_LOCK_KEY, SCAN_LOCK_SECONDS, owner or "scan") as renew:
+            yield renew
+    except LockHeld:
+        raise ScanAlreadyRunning("A library scan is already running.") from None
 
 
 MAX_STORED_PROBLEMS = 1000

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.conf import settings
 
 from apps.configuration.selectors import (
-    language_preference,
     library_root,
     max_concurrent_downloads,
     max_retries,
@@ -22,7 +21,6 @@ from apps.configuration.selectors import speed_limit as _speed_limit_setting
 __all__ = [
     "control_check_seconds",
     "dispatch_timeout_seconds",
-    "language_preference",
     "lease_seconds",
     "library_root",
     "max_concurrent_downloads",
