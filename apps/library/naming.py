@@ -21,7 +21,9 @@ from typing import Any
 
 from apps.configuration.defaults import DEFAULT_NAMING_TEMPLATE
 
-DEFAULT_TEMPLATE = DEFAULT_NAMING_TEMPLATE  # DESIGN.md "Files on disk"; the owner can change it in the settings
+DEFAULT_TEMPLATE = (
+    DEFAULT_NAMING_TEMPLATE  # docs/architecture.md "Files on disk"; the owner can change it in the settings
+)
 
 PLACEHOLDERS: dict[str, str] = {
     "series_title": "the series title",
