@@ -13,10 +13,14 @@ from apps.catalog.types import Language
 
 SETTINGS_ROW_ID = 1
 
+# Limits: validation enforces them and the API serializers declare them (one place for both).
 DEFAULT_MAX_CONCURRENT_DOWNLOADS = 2
+MAX_CONCURRENT_DOWNLOADS = 20
 DEFAULT_MAX_RETRIES = 3
+MAX_RETRIES = 10
 DEFAULT_RETRY_BACKOFF_SECONDS = 60
 MAX_RETRY_BACKOFF_SECONDS = 6 * 3600  # one retry never waits longer than this
+MAX_SPEED_LIMIT_BYTES = 10**12
 
 DEFAULT_LANGUAGE_PREFERENCE = (Language.GERMAN_DUB.value, Language.GERMAN_SUB.value, Language.ENGLISH_SUB.value)
 
@@ -34,6 +38,7 @@ DEFAULT_NAMING_TEMPLATE = (
 )
 DEFAULT_PROVIDER_URLS = {site.value: url for site, url in DEFAULT_BASE_URL.items()}
 DEFAULT_REQUEST_RATES = {site.value: rate for site, rate in DEFAULT_SITE_REQUESTS_PER_SECOND.items()}
+MIN_REQUEST_RATE = 0.01
 MAX_REQUEST_RATE = 50.0
 
 DEFAULT_CHECK_NEW_EPISODES_HOURS = 12
