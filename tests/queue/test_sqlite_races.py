@@ -26,7 +26,7 @@ SETUP = """
 import django
 django.setup()
 from apps.queue.services import commands
-commands._dispatch_after_commit = lambda: None
+commands.dispatch_after_commit = lambda: None
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from apps.configuration import services as configuration

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from aniworld_site.errors import Conflict
 from apps.library import services as library
@@ -28,20 +29,19 @@ from apps.queue.models import (
     QueueState,
 )
 from apps.queue.services.common import (
-    _announce,
-    _control,
-    _discard_partial,
-    _get_item,
-    _now,
-    _parse_language,
-    _parse_priority,
-    _release_lease,
-    _restore_episode,
-    _take_positions,
+    announce,
+    clear_lease,
+    cleared_lease_fields,
+    control_row,
+    discard_partial_file,
     episode_label,
-    released_lease,
+    get_item,
+    parse_language,
+    parse_priority,
+    restore_episode,
+    take_positions,
 )
-from apps.queue.services.dispatcher import _dispatch_after_commit, _return_active_to_pending
+from apps.queue.services.dispatcher import dispatch_after_commit, return_active_to_pending
 from workers.engine.storage import incoming_dir
 
 # --- adding ------------------------------------------------------------------------------------
@@ -56,19 +56,19 @@ def enqueue_episodes(
     """
     from apps.queue.selectors import item_data
 
-    rank = _parse_priority(priority)
-    wanted_language = _parse_language(language)
+    rank = parse_priority(priority)
+    wanted_language = parse_language(language)
     queued: list[DownloadItem] = []
     skipped: list[dict[str, Any]] = []
     unique_ids = list(dict.fromkeys(int(episode_id) for episode_id in episode_ids))
     with transaction.atomic():
-        control = _control(lock=True)
+        control = control_row(lock=True)
         episodes = Episode.objects.select_related("season__series").in_bulk(unique_ids)
         open_items = {
             item.episode_id: item
             for item in DownloadItem.objects.filter(episode_id__in=unique_ids, state__in=OPEN_STATES)
         }
-        position = _take_positions(control, len(unique_ids))
+        position = take_positions(control, len(unique_ids))
         for episode_id in unique_ids:
             episode = episodes.get(episode_id)
             reason = _skip_reason(episode, open_items.get(episode_id))
@@ -91,8 +91,8 @@ def enqueue_episodes(
                 continue
             position += 1
             queued.append(item)
-        _announce((item.pk for item in queued), "added")
-        _dispatch_after_commit()
+        announce((item.pk for item in queued), "added")
+        dispatch_after_commit()
     return {"queued": [item_data(item) for item in queued], "skipped": skipped}
 
 
@@ -114,10 +114,10 @@ def _skip_reason(episode: Episode | None, open_item: DownloadItem | None) -> str
 def cancel_item(item_id: int) -> DownloadItem:
     """Cancel one item. An active download stops within seconds and its partial file is deleted."""
     with transaction.atomic():
-        item = _get_item(item_id, lock=True)
+        item = get_item(item_id, lock=True)
         _cancel_locked(item)
-        _announce([item.pk], "cancelled")
-        _dispatch_after_commit()
+        announce([item.pk], "cancelled")
+        dispatch_after_commit()
     return item
 
 
@@ -126,13 +126,13 @@ def _cancel_locked(item: DownloadItem) -> None:
         return
     was_downloading = item.state == ItemState.DOWNLOADING
     item.state = ItemState.CANCELLED
-    item.finished_at = _now()
-    _release_lease(item)
+    item.finished_at = timezone.now()
+    clear_lease(item)
     item.save()
-    _restore_episode(item.episode_id)
+    restore_episode(item.episode_id)
     if not was_downloading:  # a running worker deletes its own partial when it notices the cancel
         item_id = item.pk
-        transaction.on_commit(lambda: _discard_partial(item_id))
+        transaction.on_commit(lambda: discard_partial_file(item_id))
 
 
 def remove_items(item_ids: Sequence[int]) -> dict[str, list[int]]:
@@ -151,12 +151,12 @@ def remove_items(item_ids: Sequence[int]) -> dict[str, list[int]]:
                 continue
             item_id = item.pk
             if item.state in OPEN_STATES:
-                _restore_episode(item.episode_id)
-                transaction.on_commit(lambda item_id=item_id: _discard_partial(item_id))
+                restore_episode(item.episode_id)
+                transaction.on_commit(lambda item_id=item_id: discard_partial_file(item_id))
             item.delete()
             removed.append(item_id)
-        _announce([*removed, *cancelled], "removed")
-        _dispatch_after_commit()
+        announce([*removed, *cancelled], "removed")
+        dispatch_after_commit()
     return {"removed": sorted(removed), "cancelled": sorted(cancelled)}
 
 
@@ -169,8 +169,8 @@ def reorder_item(item_id: int, new_position: int) -> list[int]:
     if new_position < 0:
         raise InvalidQueueRequest("new_position must be 0 or more.", {"new_position": new_position})
     with transaction.atomic():
-        _control(lock=True)
-        item = _get_item(item_id, lock=True)
+        control_row(lock=True)
+        item = get_item(item_id, lock=True)
         if item.state != ItemState.PENDING:
             raise ItemNotFound(item_id, f"Queue item {item_id} is not pending ({item.state}); only pending items move.")
         group = list(
@@ -187,51 +187,51 @@ def reorder_item(item_id: int, new_position: int) -> list[int]:
             if member.position != position:
                 member.position = position
                 member.save(update_fields=["position", "updated_at"])
-        _announce([item.pk], "reordered")
+        announce([item.pk], "reordered")
     return [member.pk for member in ordered]
 
 
 def set_priority(item_id: int, priority: str | int | Priority) -> DownloadItem:
-    rank = _parse_priority(priority)
+    rank = parse_priority(priority)
     with transaction.atomic():
-        item = _get_item(item_id, lock=True)
+        item = get_item(item_id, lock=True)
         if item.state in FINISHED_STATES:
             raise Conflict(
                 f"Queue item {item_id} is {item.state}; only waiting or running items have a priority.",
                 code="item_finished",
             )
         if item.priority != rank:
-            control = _control(lock=True)
+            control = control_row(lock=True)
             item.priority = rank
-            item.position = _take_positions(control, 1)  # joins the end of its new priority
+            item.position = take_positions(control, 1)  # joins the end of its new priority
             item.save(update_fields=["priority", "position", "updated_at"])
-        _announce([item.pk], "priority")
-        _dispatch_after_commit()
+        announce([item.pk], "priority")
+        dispatch_after_commit()
     return item
 
 
 def hold_item(item_id: int) -> DownloadItem:
     """Put a pending item on hold (``paused``): the dispatcher skips it until released."""
     with transaction.atomic():
-        item = _get_item(item_id, lock=True)
+        item = get_item(item_id, lock=True)
         if item.state == ItemState.PAUSED:
             return item
         if item.state != ItemState.PENDING:
             raise Conflict(f"Only pending items can be held; item {item_id} is {item.state}.", code="not_pending")
         item.state = ItemState.PAUSED
         item.save(update_fields=["state", "updated_at"])
-        _announce([item.pk], "held")
+        announce([item.pk], "held")
     return item
 
 
 def release_item(item_id: int) -> DownloadItem:
     with transaction.atomic():
-        item = _get_item(item_id, lock=True)
+        item = get_item(item_id, lock=True)
         if item.state == ItemState.PAUSED:
             item.state = ItemState.PENDING
             item.save(update_fields=["state", "updated_at"])
-            _announce([item.pk], "released")
-            _dispatch_after_commit()
+            announce([item.pk], "released")
+            dispatch_after_commit()
         elif item.state != ItemState.PENDING:
             raise Conflict(f"Item {item_id} is {item.state}, not held.", code="not_held")
     return item
@@ -240,7 +240,7 @@ def release_item(item_id: int) -> DownloadItem:
 def clear_completed() -> int:
     with transaction.atomic():
         deleted, _ = DownloadItem.objects.filter(state=ItemState.COMPLETED).delete()
-        _announce((), "cleared")
+        announce((), "cleared")
     return deleted
 
 
@@ -249,7 +249,7 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
     retried: list[int] = []
     skipped: list[dict[str, Any]] = []
     with transaction.atomic():
-        control = _control(lock=True)
+        control = control_row(lock=True)
         if item_ids is None:
             items = list(DownloadItem.objects.select_for_update().filter(state=ItemState.FAILED).order_by("id"))
         else:
@@ -258,7 +258,7 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
             if missing:
                 raise ItemNotFound(missing, f"Unknown queue item(s): {', '.join(map(str, missing))}.")
             items = [found[item_id] for item_id in dict.fromkeys(item_ids)]
-        position = _take_positions(control, len(items))
+        position = take_positions(control, len(items))
         for item in items:
             if item.state not in (ItemState.FAILED, ItemState.CANCELLED):
                 skipped.append({"id": item.pk, "reason": f"item is {item.state}, not failed"})
@@ -275,8 +275,8 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
                         tried_sources=[],
                         finished_at=None,
                         position=position,
-                        updated_at=_now(),
-                        **released_lease(),
+                        updated_at=timezone.now(),
+                        **cleared_lease_fields(),
                     )
                     library.set_episode_state(item.episode_id, EpisodeState.QUEUED)
             except IntegrityError:
@@ -284,8 +284,8 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
                 continue
             position += 1
             retried.append(item.pk)
-        _announce(retried, "retried")
-        _dispatch_after_commit()
+        announce(retried, "retried")
+        dispatch_after_commit()
     return {"retried": retried, "skipped": skipped}
 
 
@@ -294,7 +294,7 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
 
 def _set_queue_state(target: QueueState, event: str) -> dict[str, Any]:
     with transaction.atomic():
-        control = _control(lock=True)
+        control = control_row(lock=True)
         previous = control.state
         changed = previous != target
         requeued: list[int] = []
@@ -302,12 +302,12 @@ def _set_queue_state(target: QueueState, event: str) -> dict[str, Any]:
             control.state = target
             control.save(update_fields=["state", "updated_at"])
         if target == QueueState.STOPPED:
-            requeued = _return_active_to_pending("stopped by the owner; will resume from its partial file")
+            requeued = return_active_to_pending("stopped by the owner; will resume from its partial file")
         if changed or requeued:
             transaction.on_commit(lambda: publish_queue_event(event, {"state": target.value, "previous": previous}))
-            _announce(requeued, event)
+            announce(requeued, event)
         if target == QueueState.RUNNING:
-            _dispatch_after_commit()
+            dispatch_after_commit()
     return {"state": target.value, "previous": previous, "changed": changed, "requeued": requeued}
 
 
@@ -339,7 +339,7 @@ def prune_history(older_than: datetime) -> int:
     with transaction.atomic():
         deleted, _ = DownloadItem.objects.filter(state__in=FINISHED_STATES, finished_at__lt=older_than).delete()
         if deleted:
-            _announce((), "pruned")
+            announce((), "pruned")
     delete_orphaned_partials()
     return deleted
 
@@ -350,7 +350,7 @@ def delete_orphaned_partials(min_age: timedelta = timedelta(hours=1)) -> list[st
     open_ids = {
         str(item_id) for item_id in DownloadItem.objects.filter(state__in=OPEN_STATES).values_list("id", flat=True)
     }
-    cutoff = (_now() - min_age).timestamp()
+    cutoff = (timezone.now() - min_age).timestamp()
     deleted = []
     for path in incoming.iterdir():
         stem = path.name.split(".", 1)[0]

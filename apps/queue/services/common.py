@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from apps.catalog.types import Language
 from apps.library import services as library
@@ -31,17 +29,13 @@ from workers.engine.storage import discard_partial, incoming_dir
 logger = logging.getLogger("aniworld.download")
 
 
-def _now() -> datetime:
-    return timezone.now()
-
-
-def _control(*, lock: bool = False) -> QueueControl:
+def control_row(*, lock: bool = False) -> QueueControl:
     QueueControl.objects.get_or_create(pk=QueueControl.ROW_ID)
     queryset = QueueControl.objects.select_for_update() if lock else QueueControl.objects
     return queryset.get(pk=QueueControl.ROW_ID)
 
 
-def _parse_priority(value: str | int | Priority) -> Priority:
+def parse_priority(value: str | int | Priority) -> Priority:
     if isinstance(value, Priority):
         return value
     if isinstance(value, int):
@@ -52,7 +46,7 @@ def _parse_priority(value: str | int | Priority) -> Priority:
         raise InvalidQueueRequest(str(exc), {"priority": value}) from exc
 
 
-def _parse_language(value: str | None) -> str | None:
+def parse_language(value: str | None) -> str | None:
     if value in (None, ""):
         return None
     try:
@@ -73,7 +67,7 @@ def _summary() -> dict[str, Any]:
     return {"state": queue_state(), "counts": state_counts()}
 
 
-def _announce(item_ids: Iterable[int] = (), reason: str = "") -> None:
+def announce(item_ids: Iterable[int] = (), reason: str = "") -> None:
     """After commit: publish the queue's new counts and which items changed."""
     changed = sorted(set(item_ids))
 
@@ -83,28 +77,28 @@ def _announce(item_ids: Iterable[int] = (), reason: str = "") -> None:
     transaction.on_commit(send)
 
 
-def _discard_partial(item_id: int) -> None:
+def discard_partial_file(item_id: int) -> None:
     try:
         discard_partial(incoming_dir(config.library_root()), item_id)
     except OSError as exc:
         logger.warning("item %s: could not delete its partial download: %s", item_id, exc)
 
 
-def _restore_episode(episode_id: int) -> None:
+def restore_episode(episode_id: int) -> None:
     library.restore_episode_state(episode_id)
 
 
-def released_lease() -> dict[str, Any]:
+def cleared_lease_fields() -> dict[str, Any]:
     """The fields of an item no worker holds: no worker, no task, no lease, no live speed or ETA."""
     return {"worker_id": "", "task_id": "", "lease_expires_at": None, "speed": None, "eta_seconds": None}
 
 
-def _release_lease(item: DownloadItem) -> None:
-    for field, value in released_lease().items():
+def clear_lease(item: DownloadItem) -> None:
+    for field, value in cleared_lease_fields().items():
         setattr(item, field, value)
 
 
-def _get_item(item_id: int, *, lock: bool = False) -> DownloadItem:
+def get_item(item_id: int, *, lock: bool = False) -> DownloadItem:
     queryset = DownloadItem.objects.select_for_update() if lock else DownloadItem.objects
     try:
         return queryset.get(pk=item_id)
@@ -112,7 +106,7 @@ def _get_item(item_id: int, *, lock: bool = False) -> DownloadItem:
         raise ItemNotFound(item_id) from None
 
 
-def _take_positions(control: QueueControl, count: int) -> int:
+def take_positions(control: QueueControl, count: int) -> int:
     """Reserve ``count`` positions at the end of the queue (caller holds the control row lock)."""
     first = control.next_position
     control.next_position = first + count

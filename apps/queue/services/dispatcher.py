@@ -14,30 +14,31 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from aniworld_site.tasks import DOWNLOAD_ITEM, DOWNLOAD_QUEUES, send_on_commit
 from apps.library import services as library
 from apps.library.models import EpisodeState
 from apps.queue import config
 from apps.queue.models import ACTIVE_STATES, DownloadItem, ItemState, Priority, QueueControl, QueueState
-from apps.queue.services.common import _announce, _control, _now, _release_lease
+from apps.queue.services.common import announce, clear_lease, control_row
 from apps.realtime import system
 
 logger = logging.getLogger("aniworld.download")
 
 
-def _dispatch_after_commit() -> None:
+def dispatch_after_commit() -> None:
     transaction.on_commit(dispatch)
 
 
-def _return_active_to_pending(reason: str, extra: Q | None = None) -> list[int]:
+def return_active_to_pending(reason: str, extra: Q | None = None) -> list[int]:
     queryset = DownloadItem.objects.select_for_update().filter(state__in=ACTIVE_STATES)
     if extra is not None:
         queryset = queryset.filter(extra)
     items = list(queryset)
     for item in items:
         item.state = ItemState.PENDING
-        _release_lease(item)
+        clear_lease(item)
         item.last_error = reason
         item.save()
         library.set_episode_state(item.episode_id, EpisodeState.QUEUED)
@@ -66,9 +67,9 @@ def dispatch() -> list[int]:
     the count of active items it sees is exact and nothing is dispatched twice.
     """
     limit = config.max_concurrent_downloads()
-    now = _now()
+    now = timezone.now()
     with transaction.atomic():
-        control = _control(lock=True)
+        control = control_row(lock=True)
         if control.state != QueueState.RUNNING:
             return []
         active = DownloadItem.objects.filter(state__in=ACTIVE_STATES).count()
@@ -99,7 +100,7 @@ def dispatch() -> list[int]:
             send_on_commit(DOWNLOAD_ITEM, args=[item.pk], task_id=item.task_id, queue=celery_queue_for(item.priority))
             dispatched.append(item.pk)
         if dispatched:
-            _announce(dispatched, "dispatched")
+            announce(dispatched, "dispatched")
     return dispatched
 
 
@@ -109,16 +110,16 @@ def celery_queue_for(priority: int) -> str:
 
 def reap_expired_leases() -> list[int]:
     """Items whose worker stopped renewing (killed, host lost) or whose task never arrived go back to pending."""
-    now = _now()
+    now = timezone.now()
     with transaction.atomic():
-        _control(lock=True)
+        control_row(lock=True)
         expired = Q(lease_expires_at__lt=now)
         lost_workers = set(
             DownloadItem.objects.filter(expired, state__in=ACTIVE_STATES)
             .exclude(worker_id="")
             .values_list("worker_id", flat=True)
         )
-        requeued = _return_active_to_pending(
+        requeued = return_active_to_pending(
             "no worker finished it in time (its worker stopped responding, or the task never arrived); "
             "will resume from its partial file",
             expired,
@@ -127,8 +128,8 @@ def reap_expired_leases() -> list[int]:
             logger.warning("reaper: requeued item(s) %s whose lease expired", requeued)
             for worker in sorted(lost_workers):
                 transaction.on_commit(lambda worker=worker: system.worker_lost(worker, "its download lease expired"))
-            _announce(requeued, "lease_expired")
-            _dispatch_after_commit()
+            announce(requeued, "lease_expired")
+            dispatch_after_commit()
     return requeued
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.catalog import services as catalog
 from apps.catalog.types import Language
@@ -14,7 +15,7 @@ from apps.queue.errors import InvalidQueueRequest
 from apps.queue.models import DownloadItem, ItemState, Priority
 from apps.queue.selectors import queue_state
 from apps.queue.services.commands import enqueue_episodes
-from apps.queue.services.common import _announce, _control, _now, _take_positions, episode_label
+from apps.queue.services.common import announce, control_row, episode_label, take_positions
 
 # --- import (backup restore and migration from the original download_queue.json) ----------------------
 
@@ -187,7 +188,7 @@ def import_queue(document: Any) -> dict[str, Any]:
 
 def _import_failed(episode: Episode, entry: ImportEntry) -> DownloadItem:
     with transaction.atomic():
-        control = _control(lock=True)
+        control = control_row(lock=True)
         episode = Episode.objects.select_related("season__series").get(pk=episode.pk)
         item = DownloadItem.objects.create(
             episode=episode,
@@ -195,13 +196,13 @@ def _import_failed(episode: Episode, entry: ImportEntry) -> DownloadItem:
             label=episode_label(episode)[:600],
             language=entry.language,
             priority=Priority.from_name(entry.priority),
-            position=_take_positions(control, 1),
+            position=take_positions(control, 1),
             state=ItemState.FAILED,
             attempts=entry.attempts,
             last_error=entry.error or "failed before the import",
-            finished_at=_now(),
+            finished_at=timezone.now(),
         )
-        _announce([item.pk], "imported")
+        announce([item.pk], "imported")
     return item
 
 
@@ -219,7 +220,7 @@ def export_queue(include_finished: bool = False) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
-        "exported_at": _now().isoformat(),
+        "exported_at": timezone.now().isoformat(),
         "queue_state": queue_state(),
         "items": [
             {

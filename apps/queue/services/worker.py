@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.configuration import notifications
 from apps.library import services as library
@@ -19,8 +20,8 @@ from apps.library.models import Episode, EpisodeState
 from apps.queue import config
 from apps.queue.events import DOWNLOAD_COMPLETE, DOWNLOAD_FAILED, publish_queue_event
 from apps.queue.models import DownloadItem, ItemState
-from apps.queue.services.common import _announce, _control, _now, _release_lease, _restore_episode
-from apps.queue.services.dispatcher import _dispatch_after_commit, _return_active_to_pending
+from apps.queue.services.common import announce, clear_lease, control_row, restore_episode
+from apps.queue.services.dispatcher import dispatch_after_commit, return_active_to_pending
 from apps.realtime import system
 from workers.engine.errors import Failure, FailureKind
 
@@ -29,7 +30,7 @@ logger = logging.getLogger("aniworld.download")
 
 def acquire_lease(item_id: int, task_id: str, worker_id: str) -> DownloadItem | None:
     """Claim a dispatched item for this worker; None when it is not ours to run (safe to run a task twice)."""
-    now = _now()
+    now = timezone.now()
     with transaction.atomic():
         claimed = DownloadItem.objects.filter(pk=item_id, state=ItemState.QUEUED, task_id=task_id).update(
             state=ItemState.DOWNLOADING,
@@ -44,7 +45,7 @@ def acquire_lease(item_id: int, task_id: str, worker_id: str) -> DownloadItem | 
             return None
         item = DownloadItem.objects.select_related("episode__season__series").get(pk=item_id)
         library.set_episode_state(item.episode_id, EpisodeState.DOWNLOADING)
-        _announce([item_id], "started")
+        announce([item_id], "started")
     return item
 
 
@@ -62,7 +63,7 @@ def renew_lease(
     eta_seconds: float | None = None,
 ) -> bool:
     """Extend the lease and store progress; False when the worker no longer holds the item."""
-    now = _now()
+    now = timezone.now()
     fields: dict[str, Any] = {
         "lease_expires_at": now + timedelta(seconds=config.lease_seconds()),
         "updated_at": now,
@@ -96,13 +97,13 @@ def release_for_shutdown(worker_id: str) -> list[int]:
     keeps nothing), so the next dispatcher run sends them.
     """
     with transaction.atomic():
-        released = _return_active_to_pending(
+        released = return_active_to_pending(
             "its worker stopped cleanly; will resume from its partial file",
             Q(state=ItemState.DOWNLOADING, worker_id=worker_id),
         )
         if released:
             logger.info("worker %s stopping: handed item(s) %s back to the queue", worker_id, released)
-            _announce(released, "worker_shutdown")
+            announce(released, "worker_shutdown")
     return released
 
 
@@ -132,13 +133,13 @@ def begin_source(item_id: int, worker_id: str, hoster: str, language: str) -> bo
         item.save(
             update_fields=["hoster", "language_used", "partial_source", "bytes_done", "bytes_total", "updated_at"]
         )
-        _announce([item_id], "source")
+        announce([item_id], "source")
     return same
 
 
 def complete_item(item_id: int, worker_id: str, *, relative_path: str, size: int, language: str | None) -> bool:
     """The file is in place: mark the item completed and the episode present. False if the lease was lost."""
-    now = _now()
+    now = timezone.now()
     with transaction.atomic():
         item = DownloadItem.objects.select_for_update().filter(pk=item_id).first()
         if item is None:
@@ -168,19 +169,19 @@ def complete_item(item_id: int, worker_id: str, *, relative_path: str, size: int
         transaction.on_commit(lambda: publish_queue_event(DOWNLOAD_COMPLETE, data))
         notifications.notify("download_complete", "Download complete", item.label)  # sent after commit
         notifications.request_media_refresh()  # Jellyfin/Emby/Plex pick up the new file
-        _announce([item.pk], "completed")
-        _dispatch_after_commit()
+        announce([item.pk], "completed")
+        dispatch_after_commit()
     return True
 
 
 def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str | None = None) -> DownloadItem | None:
     """Record a failed attempt: retry later (transient), wait for the site (blocking) or fail now (permanent)."""
-    now = _now()
+    now = timezone.now()
     with transaction.atomic():
         item = DownloadItem.objects.select_for_update().filter(_held(item_id, worker_id)).first()
         if item is None:
             return None
-        _release_lease(item)
+        clear_lease(item)
         item.last_error = failure.reason[:4000]
         if source_key and source_key not in item.tried_sources:
             item.tried_sources = [*item.tried_sources, source_key]
@@ -189,7 +190,7 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
             retry_at = failure.retry_at or now + timedelta(seconds=config.retry_backoff_seconds(1))
             item.state = ItemState.PENDING
             item.next_attempt_at = retry_at
-            control = _control(lock=True)
+            control = control_row(lock=True)
             control.blocked_sites = {**(control.blocked_sites or {}), item.site: retry_at.isoformat()}
             control.save(update_fields=["blocked_sites", "updated_at"])
             blocked_message = f"{failure.reason} Downloads from this site wait until {retry_at:%H:%M} UTC."
@@ -207,7 +208,7 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
             item.state = ItemState.FAILED
             item.finished_at = now
             item.next_attempt_at = None
-            _restore_episode(item.episode_id)
+            restore_episode(item.episode_id)
             event = {
                 "item_id": item.pk,
                 "series_id": _series_id(item.episode_id),
@@ -220,8 +221,8 @@ def fail_attempt(item_id: int, worker_id: str, failure: Failure, source_key: str
             transaction.on_commit(lambda: publish_queue_event(DOWNLOAD_FAILED, event))
             notifications.notify("download_failed", "Download failed", f"{item.label}: {item.last_error}")
         logger.info("item %s: attempt failed (%s): %s -> %s", item.pk, failure.kind, failure.reason, item.state)
-        _announce([item.pk], "attempt_failed")
-        _dispatch_after_commit()
+        announce([item.pk], "attempt_failed")
+        dispatch_after_commit()
     return item
 
 
