@@ -171,7 +171,8 @@ for info in pkgutil.walk_packages(apps.__path__, "apps."):
     importlib.import_module(info.name)
 from aniworld_site import tasks
 from celery import current_app
-current_app.signature(tasks.DOWNLOAD_ITEM)  # what send_on_commit builds, by name
+signature = current_app.signature(tasks.DOWNLOAD_ITEM)  # what send_on_commit builds, by name
+assert current_app.tasks.get(tasks.DOWNLOAD_ITEM) is None  # so it goes out through send_task
 loaded = sorted(name for name in sys.modules if name.split(".")[0] == "yt_dlp" or name.startswith("workers."))
 print(json.dumps(loaded))
 """
