@@ -51,7 +51,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return value
 
 
-def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+def env_float(name: str, default: float, *, minimum: float | None = None, above: float | None = None) -> float:
+    """A number; ``minimum`` is allowed itself, ``above`` is not (``above=0`` for "positive")."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -59,9 +60,25 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
         value = float(raw.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number.")
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} is below the minimum of {minimum}.")
+    if above is not None and value <= above:
+        raise ImproperlyConfigured(f"{name}={value} must be more than {above}.")
     return value
+
+
+def env_str(name: str, default: str) -> str:
+    """A text value; unset or blank means ``default`` (surrounding spaces are dropped)."""
+    raw = os.environ.get(name, "").strip()
+    return raw or default
+
+
+def env_path(name: str, default: Path) -> Path:
+    """An absolute path (``~`` expanded, relative paths taken from the working directory)."""
+    raw = os.environ.get(name, "").strip()
+    return (Path(raw).expanduser() if raw else Path(default)).resolve()
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

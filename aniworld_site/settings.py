@@ -7,7 +7,6 @@ the project directory); the owner's settings live in the database
 
 from __future__ import annotations
 
-import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -23,22 +22,26 @@ from aniworld_site.env import (
     env_limits,
     env_list,
     env_networks,
+    env_path,
     env_rate,
+    env_str,
     load_or_create_secret_key,
     node_name,
 )
 from aniworld_site.private import private_sqlite_file, secure_data_dir
+from aniworld_site.tasks import MAINTENANCE_QUEUE
+from apps.catalog import conf as catalog_conf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["version"]
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 env = environ.Env()
 
-DATA_DIR = Path(os.environ.get("ANIWORLD_DATA_DIR", BASE_DIR / "data")).resolve()
+DATA_DIR = env_path("ANIWORLD_DATA_DIR", BASE_DIR / "data")
 LOG_DIR = DATA_DIR / "logs"
 RUN_DIR = DATA_DIR / "run"
 # Where series folders go until the owner picks a library path (apps.configuration).
-DEFAULT_LIBRARY_DIR = Path(os.environ.get("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")).resolve()
+DEFAULT_LIBRARY_DIR = env_path("ANIWORLD_LIBRARY_DIR", DATA_DIR / "library")
 secure_data_dir(
     DATA_DIR,
     [LOG_DIR, RUN_DIR, DATA_DIR / "redis"],
@@ -77,6 +80,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # the consumer's own, smaller limit answers with an error frame.
 REALTIME_MAX_MESSAGE_BYTES = 64 * 1024
 REALTIME_MAX_CONNECTIONS_PER_ADDRESS = env_int("ANIWORLD_WS_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
+# The catalog reads its ANIWORLD_ANIWORLD_URL, ANIWORLD_STO_URL, ANIWORLD_HOSTER_ORDER and ANIWORLD_CATALOG_*
+# variables when used (tests and the demo change them at run time); a bad value stops start-up here.
+catalog_conf.check_environment()
 
 INSTALLED_APPS = [
     "daphne",
@@ -189,7 +195,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- redis: broker, channel layer, cache, throttles ---------------------------
 def _redis_url() -> str | None:
     """REDIS_URL, else the embedded Redis that `make run` started (see aniworld_site.stack)."""
-    url = os.environ.get("REDIS_URL", "").strip()
+    url = env_str("REDIS_URL", "")
     if url:
         return url
     marker = RUN_DIR / "redis.url"
@@ -199,7 +205,7 @@ def _redis_url() -> str | None:
 
 
 REDIS_URL = _redis_url()
-KEY_PREFIX = os.environ.get("ANIWORLD_KEY_PREFIX", "aniworld")
+KEY_PREFIX = env_str("ANIWORLD_KEY_PREFIX", "aniworld")
 
 if REDIS_URL:
     CACHES = {
@@ -229,8 +235,13 @@ HOSTER_CONNECTIONS = env_limits("ANIWORLD_HOSTER_CONNECTIONS", minimum=1, maximu
 DOWNLOAD_RANGE_BYTES = env_int("ANIWORLD_DOWNLOAD_RANGE_BYTES", 4 * 1024 * 1024, minimum=4096)
 
 # --- celery ---------------------------------------------------------------
-DOWNLOAD_QUEUES = {"HIGH": "downloads.high", "NORMAL": "downloads.normal", "LOW": "downloads.low"}
-MAINTENANCE_QUEUE = "maintenance"
+# --- download queue timings (apps.queue.config reads these) ---------------------------------
+QUEUE_LEASE_SECONDS = env_float("ANIWORLD_QUEUE_LEASE_SECONDS", 60, above=0)
+QUEUE_DISPATCH_TIMEOUT_SECONDS = env_float("ANIWORLD_QUEUE_DISPATCH_TIMEOUT_SECONDS", 600, above=0)
+QUEUE_PROGRESS_WRITE_SECONDS = env_float("ANIWORLD_QUEUE_PROGRESS_WRITE_SECONDS", 3, above=0)
+QUEUE_CONTROL_CHECK_SECONDS = env_float("ANIWORLD_QUEUE_CONTROL_CHECK_SECONDS", 0.5, above=0)
+QUEUE_UNKNOWN_SIZE_BYTES = env_int("ANIWORLD_QUEUE_UNKNOWN_SIZE_BYTES", 300 * 1024 * 1024, minimum=0)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{KEY_PREFIX}:celery:", "visibility_timeout": 3600}
@@ -266,7 +277,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-AUTH_THROTTLE_RATE = os.environ.get("AUTH_THROTTLE_RATE", "5/min")
+AUTH_THROTTLE_RATE = env_str("AUTH_THROTTLE_RATE", "5/min")
 LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 LOGIN_GLOBAL_FAILURES_PER_HOUR = env_int("LOGIN_GLOBAL_FAILURES_PER_HOUR", 50, minimum=1)
@@ -319,7 +330,7 @@ SPECTACULAR_SETTINGS = {
 # --- static files -------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # vendored Bootstrap, Bootstrap Icons, HTMX; the rest is per app
-STATIC_ROOT = Path(os.environ.get("ANIWORLD_STATIC_ROOT", DATA_DIR / "staticfiles"))
+STATIC_ROOT = env_path("ANIWORLD_STATIC_ROOT", DATA_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -329,7 +340,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

@@ -35,9 +35,10 @@ from pathlib import Path
 
 from aniworld_site.env import load_or_create_secret_file, node_name
 from aniworld_site.private import private_dir, write_private_text
+from aniworld_site.tasks import QUEUE_NAMES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DOWNLOAD_AND_MAINTENANCE_QUEUES = "downloads.high,downloads.normal,downloads.low,maintenance"
+DOWNLOAD_AND_MAINTENANCE_QUEUES = ",".join(QUEUE_NAMES)
 STOP_GRACE_SECONDS = 15.0
 RESTART_FIRST_DELAY = 1.0
 RESTART_MAX_DELAY = 30.0

@@ -26,7 +26,7 @@ urlpatterns = [
     path("api/", include("apps.configuration.urls")),  # /api/config, /api/config/validate, /api/setup
     path("api/anime", include("apps.library.urls")),  # /api/anime, /api/anime/<id>/…
     path("api/search/add", AddSeriesView.as_view(), name="search-add"),  # the library owns series creation
-    path("api/search", include("apps.catalog.urls")),  # /api/search, /api/search/add
+    path("api/search", include("apps.catalog.urls")),  # /api/search (…/add is the library's, above)
     path("api/queue", include("apps.queue.urls")),  # /api/queue/…
     path("ws/", include("apps.realtime.urls")),  # GET /ws/status (the socket itself is in asgi.py)
     path("api/schema", SchemaView.as_view(), name="api-schema"),

@@ -58,3 +58,17 @@ def auth_client(owner) -> APIClient:
     fresh = APIClient()
     fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
     return fresh
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch) -> list[dict]:
+    """Tasks sent by name through ``aniworld_site.tasks.send_on_commit``, recorded at commit instead of sent."""
+    from aniworld_site import tasks
+
+    records: list[dict] = []
+
+    def record(name, args, kwargs, queue, task_id):
+        records.append({"name": name, "args": args, "kwargs": kwargs, "queue": queue, "task_id": task_id})
+
+    monkeypatch.setattr(tasks, "_send", record)
+    return records

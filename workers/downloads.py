@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.queue import downloader, services
+from aniworld_site import tasks
+from apps.queue import services
+from workers import download
 
-DISPATCH_TICK_TASK = "workers.downloads.dispatch_tick"
-DOWNLOAD_TASK = "workers.downloads.download_item"
 
-
-@shared_task(name=DOWNLOAD_TASK, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=tasks.DOWNLOAD_ITEM, bind=True, acks_late=True, ignore_result=True)
 def download_item(self, item_id: int) -> str:
-    return downloader.run_item(int(item_id), task_id=self.request.id or "")
+    return download.run_item(int(item_id), task_id=self.request.id or "")
 
 
-@shared_task(name=DISPATCH_TICK_TASK, queue="maintenance", ignore_result=True)
+@shared_task(name=tasks.DISPATCH_TICK, queue=tasks.MAINTENANCE_QUEUE, ignore_result=True)
 def dispatch_tick() -> dict[str, list[int]]:
     """Beat, every few seconds: requeue items whose lease expired, then start what may start."""
     return services.tick()

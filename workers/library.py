@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from celery import shared_task
 
+from aniworld_site import tasks
 from apps.library import services
 from apps.realtime import system
 from apps.realtime.publish import ProgressPublisher
@@ -27,10 +28,14 @@ def scan_progress_reporter(publisher: ProgressPublisher) -> Callable[[dict], Non
     return report
 
 
-@shared_task(name="library.scan", queue="maintenance", bind=True, acks_late=True)
+@shared_task(name=tasks.LIBRARY_SCAN, queue=tasks.MAINTENANCE_QUEUE, bind=True, acks_late=True)
 def scan_library_task(self, full: bool = False) -> dict:
     """Scan the library; a second scan while one runs anywhere in the cluster is skipped, not queued."""
-    task_id = self.request.id or ""
+    return run_scan(self.request.id or "", full=full)
+
+
+def run_scan(task_id: str, *, full: bool = False) -> dict:
+    """One library scan with live progress on the dashboard (the owner's scan and the nightly one)."""
     publisher = ProgressPublisher.for_library_scan(task_id or "scan")
     try:
         run = services.scan_library(full=full, progress=scan_progress_reporter(publisher), task_id=task_id)

@@ -6,23 +6,27 @@ Each value comes from, in order:
    ``ANIWORLD_HOSTER_ORDER``, ``ANIWORLD_CATALOG_REQUESTS_PER_SECOND``,
    ``ANIWORLD_CATALOG_RETRY_DELAY``, ``ANIWORLD_CATALOG_BLOCK_COOLDOWN``,
    ``ANIWORLD_CATALOG_ALLOWED_HOSTS``, ``ANIWORLD_CATALOG_IMPERSONATE``) — for tests and the demo, which point
-   the catalog at the fake site;
+   the catalog at the fake site. They are read when used (a test or the demo may change them), through
+   the strict parser of ``aniworld_site.env``; ``aniworld_site/settings.py`` calls :func:`check_environment`
+   so a bad value stops start-up instead of silently meaning the default;
 2. a settings source registered with :func:`use_settings_source` — the
    Configuration app registers one that reads the owner's settings from the
    database (keys are the ``KEY_*`` constants below; return ``None`` for "not set");
 3. the defaults here (the default hoster order is the resolver registry's).
 
-Nothing here imports Django, so workers and the fake site can use it freely.
+Nothing here needs Django's settings, so the fake site and scripts can use it freely.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
+from aniworld_site.env import env_float, env_str
 from apps.catalog.types import Site
 
 KEY_BASE_URL = {Site.ANIWORLD: "catalog.aniworld_url", Site.STO: "catalog.sto_url"}
@@ -40,6 +44,8 @@ DEFAULT_IMPERSONATE = "chrome"
 
 DEFAULT_BASE_URL = {Site.ANIWORLD: "https://aniworld.to", Site.STO: "https://s.to"}
 DEFAULT_REQUESTS_PER_SECOND = 1.0
+# Per catalog site: polite, since both sites block eager clients (docs/architecture.md, "Catalog facts").
+DEFAULT_SITE_REQUESTS_PER_SECOND = {Site.ANIWORLD: 1.0, Site.STO: 0.5}
 DEFAULT_RETRY_DELAY_SECONDS = 1.0
 DEFAULT_BLOCK_COOLDOWN_SECONDS = 30 * 60
 
@@ -72,8 +78,7 @@ def _from_source(key: str) -> Any:
 
 
 def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
+    return env_str(name, "") or None
 
 
 def normalise_base_url(value: str) -> str:
@@ -105,6 +110,7 @@ def hoster_order() -> tuple[str, ...]:
 
 
 def _positive_float(raw: Any, default: float) -> float:
+    """An owner setting from the source (validated when saved); the default for anything else."""
     try:
         value = float(raw)
     except (TypeError, ValueError):
@@ -117,8 +123,10 @@ def requests_per_second(bucket: str) -> float:
 
     The source is asked for ``catalog.requests_per_second:<site>`` for a site, then for the general key.
     """
-    raw = _env(ENV_REQUESTS_PER_SECOND)
-    if raw is None and bucket in {site.value for site in Site}:
+    if _env(ENV_REQUESTS_PER_SECOND) is not None:
+        return env_float(ENV_REQUESTS_PER_SECOND, DEFAULT_REQUESTS_PER_SECOND, above=0)
+    raw = None
+    if bucket in {site.value for site in Site}:
         raw = _from_source(f"{KEY_REQUESTS_PER_SECOND}:{bucket}")
     if raw is None:
         raw = _from_source(KEY_REQUESTS_PER_SECOND)
@@ -126,13 +134,11 @@ def requests_per_second(bucket: str) -> float:
 
 
 def retry_base_delay() -> float:
-    raw = _env(ENV_RETRY_DELAY)
-    return _positive_float(raw, DEFAULT_RETRY_DELAY_SECONDS) if raw is not None else DEFAULT_RETRY_DELAY_SECONDS
+    return env_float(ENV_RETRY_DELAY, DEFAULT_RETRY_DELAY_SECONDS, above=0)
 
 
 def block_cooldown_seconds() -> float:
-    raw = _env(ENV_BLOCK_COOLDOWN)
-    return _positive_float(raw, DEFAULT_BLOCK_COOLDOWN_SECONDS) if raw is not None else DEFAULT_BLOCK_COOLDOWN_SECONDS
+    return env_float(ENV_BLOCK_COOLDOWN, DEFAULT_BLOCK_COOLDOWN_SECONDS, above=0)
 
 
 def allowed_hosts() -> frozenset[str]:
@@ -145,3 +151,17 @@ def impersonation() -> str | None:
     """Browser that curl_cffi impersonates (e.g. "chrome", "firefox"); None ("off") for plain httpx."""
     raw = (_env(ENV_IMPERSONATE) or DEFAULT_IMPERSONATE).lower()
     return None if raw in ("off", "none", "no", "0", "false", "httpx") else raw
+
+
+def check_environment() -> None:
+    """Read every catalog variable once (settings.py calls this): a bad value raises ImproperlyConfigured."""
+    for site in Site:
+        if _env(ENV_BASE_URL[site]):
+            try:
+                normalise_base_url(str(_env(ENV_BASE_URL[site])))
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"{ENV_BASE_URL[site]}: {exc}") from None
+    if _env(ENV_REQUESTS_PER_SECOND) is not None:
+        env_float(ENV_REQUESTS_PER_SECOND, DEFAULT_REQUESTS_PER_SECOND, above=0)
+    retry_base_delay()
+    block_cooldown_seconds()

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from datetime import time
 
+from apps.catalog.conf import DEFAULT_BASE_URL, DEFAULT_SITE_REQUESTS_PER_SECOND
 from apps.catalog.resolvers import default_hoster_order, supported_hosters
-from apps.catalog.types import Language, Site
+from apps.catalog.types import Language
 
 SETTINGS_ROW_ID = 1
 
+# Limits: validation enforces them and the API serializers declare them (one place for both).
 DEFAULT_MAX_CONCURRENT_DOWNLOADS = 2
+MAX_CONCURRENT_DOWNLOADS = 20
 DEFAULT_MAX_RETRIES = 3
+MAX_RETRIES = 10
 DEFAULT_RETRY_BACKOFF_SECONDS = 60
 MAX_RETRY_BACKOFF_SECONDS = 6 * 3600  # one retry never waits longer than this
+MAX_SPEED_LIMIT_BYTES = 10**12
 
 DEFAULT_LANGUAGE_PREFERENCE = (Language.GERMAN_DUB.value, Language.GERMAN_SUB.value, Language.ENGLISH_SUB.value)
 
@@ -27,13 +32,13 @@ def known_hosters() -> tuple[str, ...]:
 
 DEFAULT_HOSTER_PREFERENCE = default_hoster_order()  # each resolver declares its rank in the registry
 
-# DESIGN.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
+# docs/architecture.md "Files on disk"; rendered by apps.library.naming, which adds the extension (.mkv / .mp4).
 DEFAULT_NAMING_TEMPLATE = (
     "{series_title} ({year})/Season {season:02d}/{series_title} - S{season:02d}E{episode:02d} - {episode_title}"
 )
-DEFAULT_PROVIDER_URLS = {Site.ANIWORLD.value: "https://aniworld.to", Site.STO.value: "https://s.to"}
-# Requests per second per catalog site: polite, since both sites block eager clients (CATALOG.md).
-DEFAULT_REQUEST_RATES = {Site.ANIWORLD.value: 1.0, Site.STO.value: 0.5}
+DEFAULT_PROVIDER_URLS = {site.value: url for site, url in DEFAULT_BASE_URL.items()}
+DEFAULT_REQUEST_RATES = {site.value: rate for site, rate in DEFAULT_SITE_REQUESTS_PER_SECOND.items()}
+MIN_REQUEST_RATE = 0.01
 MAX_REQUEST_RATE = 50.0
 
 DEFAULT_CHECK_NEW_EPISODES_HOURS = 12

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
-from django.db import transaction
 
+from aniworld_site.tasks import REFRESH_MEDIA_SERVERS, SEND_NOTIFICATION, send_on_commit
 from apps.configuration import defaults
 from apps.configuration.selectors import get_settings
 from apps.configuration.validation import quiet_apprise
@@ -28,18 +28,6 @@ NEW_EPISODES = "new_episodes"
 MEDIA_SERVER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
-def _enqueue(task_name: str, *args: Any) -> None:
-    def send() -> None:
-        from workers import schedules
-
-        try:
-            getattr(schedules, task_name).delay(*args)
-        except Exception as exc:  # broker down: a lost notification must not break a download
-            logger.warning("could not queue %s: %s", task_name, exc)
-
-    transaction.on_commit(send)
-
-
 def notify(event: str, title: str, body: str) -> bool:
     """Send a notification to every configured target that wants ``event``; True when one was queued."""
     if event not in defaults.NOTIFICATION_EVENTS:
@@ -47,7 +35,7 @@ def notify(event: str, title: str, body: str) -> bool:
     current = get_settings()
     if not current.notification_urls or event not in current.notification_events:
         return False
-    _enqueue("send_notification", event, title, body)
+    send_on_commit(SEND_NOTIFICATION, args=[event, title, body])
     return True
 
 
@@ -93,7 +81,7 @@ def request_media_refresh() -> bool:
     current = get_settings()
     if not (current.jellyfin_url or current.plex_url):
         return False
-    _enqueue("refresh_media_servers")
+    send_on_commit(REFRESH_MEDIA_SERVERS)
     return True
 
 

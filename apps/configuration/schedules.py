@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from aniworld_site import tasks
 from apps.configuration import defaults
 from apps.configuration.models import Settings
 
@@ -25,9 +26,6 @@ NIGHTLY_RESCAN = "aniworld: nightly library rescan"
 PRUNE_HISTORY = "aniworld: prune old queue history"
 MANAGED_TASK_NAMES = (CHECK_NEW_EPISODES, NIGHTLY_RESCAN, PRUNE_HISTORY)
 
-CHECK_NEW_EPISODES_TASK = "workers.schedules.check_new_episodes"
-NIGHTLY_RESCAN_TASK = "workers.schedules.rescan_library"
-PRUNE_HISTORY_TASK = "workers.schedules.prune_history"
 PRUNE_HISTORY_AT = time(4, 45)
 
 SCHEDULE_FIELDS = frozenset(
@@ -56,7 +54,7 @@ def _put(name: str, task: str, *, enabled: bool, description: str, **schedule) -
     """Create or update one managed row, writing only when something differs (each write reloads beat)."""
     wanted = {
         "task": task,
-        "queue": django_settings.MAINTENANCE_QUEUE,
+        "queue": tasks.MAINTENANCE_QUEUE,
         "enabled": enabled,
         "description": description,
         "interval": None,
@@ -86,21 +84,21 @@ def sync_periodic_tasks(current: Settings | None = None) -> dict[str, PeriodicTa
         rows = {
             CHECK_NEW_EPISODES: _put(
                 CHECK_NEW_EPISODES,
-                CHECK_NEW_EPISODES_TASK,
+                tasks.CHECK_NEW_EPISODES,
                 enabled=hours > 0,
                 description="Looks for new episodes of monitored series; queues them when auto-queue is on.",
                 interval=_every_hours(hours or defaults.DEFAULT_CHECK_NEW_EPISODES_HOURS),
             ),
             NIGHTLY_RESCAN: _put(
                 NIGHTLY_RESCAN,
-                NIGHTLY_RESCAN_TASK,
+                tasks.RESCAN_LIBRARY,
                 enabled=current.nightly_rescan_enabled,
                 description="Rescans the library folder for added, changed and removed files.",
                 crontab=_daily(current.nightly_rescan_time),
             ),
             PRUNE_HISTORY: _put(
                 PRUNE_HISTORY,
-                PRUNE_HISTORY_TASK,
+                tasks.PRUNE_HISTORY,
                 enabled=retention > 0,
                 description="Deletes finished queue items older than the history retention.",
                 crontab=_daily(PRUNE_HISTORY_AT),

@@ -18,13 +18,12 @@ class SiteUrlsSerializer(serializers.Serializer):
     sto = serializers.URLField(required=False, help_text="Base URL of s.to (series).")
 
 
+RATE_LIMITS = {"min_value": defaults.MIN_REQUEST_RATE, "max_value": defaults.MAX_REQUEST_RATE}
+
+
 class SiteRatesSerializer(serializers.Serializer):
-    aniworld = serializers.FloatField(
-        required=False, min_value=0.01, max_value=defaults.MAX_REQUEST_RATE, help_text="Requests per second."
-    )
-    sto = serializers.FloatField(
-        required=False, min_value=0.01, max_value=defaults.MAX_REQUEST_RATE, help_text="Requests per second."
-    )
+    aniworld = serializers.FloatField(required=False, **RATE_LIMITS, help_text="Requests per second.")
+    sto = serializers.FloatField(required=False, **RATE_LIMITS, help_text="Requests per second.")
 
 
 class ConfigUpdateSerializer(serializers.Serializer):
@@ -33,8 +32,10 @@ class ConfigUpdateSerializer(serializers.Serializer):
     library_path = serializers.RegexField(
         r"^\s*/", required=False, max_length=1024, help_text="Absolute path of the library folder."
     )
-    max_concurrent_downloads = serializers.IntegerField(required=False, min_value=1, max_value=20)
-    max_retries = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    max_concurrent_downloads = serializers.IntegerField(
+        required=False, min_value=1, max_value=defaults.MAX_CONCURRENT_DOWNLOADS
+    )
+    max_retries = serializers.IntegerField(required=False, min_value=0, max_value=defaults.MAX_RETRIES)
     retry_backoff_seconds = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -76,7 +77,7 @@ class ConfigUpdateSerializer(serializers.Serializer):
         required=False, min_value=0, max_value=defaults.MAX_HISTORY_RETENTION_DAYS, help_text="0 = keep forever."
     )
     speed_limit_bytes = serializers.IntegerField(
-        required=False, min_value=0, max_value=10**12, help_text="Bytes/s; 0 = unlimited."
+        required=False, min_value=0, max_value=defaults.MAX_SPEED_LIMIT_BYTES, help_text="Bytes/s; 0 = unlimited."
     )
     notification_urls = serializers.ListField(
         child=serializers.CharField(), required=False, max_length=20, help_text="Apprise URLs; shown masked."

@@ -133,11 +133,11 @@ def validate_library_path(value: Any, _current: Settings) -> str:
 
 
 def validate_max_concurrent_downloads(value: Any, _current: Settings) -> int:
-    return _integer(value, 1, 20)
+    return _integer(value, 1, defaults.MAX_CONCURRENT_DOWNLOADS)
 
 
 def validate_max_retries(value: Any, _current: Settings) -> int:
-    return _integer(value, 0, 10)
+    return _integer(value, 0, defaults.MAX_RETRIES)
 
 
 def validate_retry_backoff_seconds(value: Any, _current: Settings) -> int:
@@ -210,8 +210,11 @@ def validate_request_rates(value: Any, current: Settings) -> dict[str, float]:
     for site, rate in value.items():
         if isinstance(rate, bool) or not isinstance(rate, int | float):
             errors.append(f"{site}: must be a number of requests per second.")
-        elif not 0 < rate <= defaults.MAX_REQUEST_RATE:
-            errors.append(f"{site}: must be above 0 and at most {defaults.MAX_REQUEST_RATE:g} requests per second.")
+        elif not defaults.MIN_REQUEST_RATE <= rate <= defaults.MAX_REQUEST_RATE:
+            errors.append(
+                f"{site}: must be above 0 (at least {defaults.MIN_REQUEST_RATE:g}) "
+                f"and at most {defaults.MAX_REQUEST_RATE:g} requests per second."
+            )
         else:
             merged[site] = float(rate)
     if errors:
@@ -238,7 +241,7 @@ def validate_history_retention_days(value: Any, _current: Settings) -> int:
 
 
 def validate_speed_limit_bytes(value: Any, _current: Settings) -> int:
-    return _integer(value, 0, 10**12, "a number of bytes per second (0 = unlimited)")
+    return _integer(value, 0, defaults.MAX_SPEED_LIMIT_BYTES, "a number of bytes per second (0 = unlimited)")
 
 
 @contextlib.contextmanager

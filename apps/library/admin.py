@@ -11,6 +11,7 @@ from apps.catalog.types import CatalogError
 from apps.library import selectors, services
 from apps.library.models import Episode, EpisodeState, ScanRun, Season, Series, UnmatchedFile
 from apps.library.serializers import cover_url_for
+from apps.queue import services as queue
 
 
 def _start_scan(modeladmin: admin.ModelAdmin, request: HttpRequest) -> None:
@@ -26,7 +27,7 @@ def _queue(modeladmin: admin.ModelAdmin, request: HttpRequest, episode_ids: list
     if not episode_ids:
         modeladmin.message_user(request, "Nothing to download: no missing episodes selected.", messages.INFO)
         return
-    result = services.queue_episodes(episode_ids, "normal")
+    result = queue.enqueue_episodes(episode_ids, "normal")
     queued, skipped = len(result.get("queued", [])), result.get("skipped", [])
     modeladmin.message_user(request, f"Queued {queued} episode(s).", messages.SUCCESS)
     if skipped:

@@ -21,7 +21,9 @@ from typing import Any
 
 from apps.configuration.defaults import DEFAULT_NAMING_TEMPLATE
 
-DEFAULT_TEMPLATE = DEFAULT_NAMING_TEMPLATE  # DESIGN.md "Files on disk"; the owner can change it in the settings
+DEFAULT_TEMPLATE = (
+    DEFAULT_NAMING_TEMPLATE  # docs/architecture.md "Files on disk"; the owner can change it in the settings
+)
 
 PLACEHOLDERS: dict[str, str] = {
     "series_title": "the series title",
@@ -40,7 +42,6 @@ _NUMERIC_PLACEHOLDERS = {"season", "episode", "year"}
 # 255 bytes is the limit of ext4/btrfs/ZFS names and of SMB/NTFS in UTF-16 units; leave room for
 # an extension and for suffixes that tools add next to a file.
 MAX_COMPONENT_BYTES = 200
-MAX_EXTENSION_LENGTH = 8
 MAX_PATH_BYTES = 4000
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {

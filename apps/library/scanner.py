@@ -50,7 +50,6 @@ PARTIAL_SUFFIXES = frozenset({".part", ".partial", ".tmp", ".crdownload", ".!qb"
 IGNORED_DIRECTORIES = frozenset(
     {"@eadir", "#recycle", "#snapshot", "$recycle.bin", "system volume information", "lost+found", "@recycle"}
 )
-INCOMING_DIRECTORY = ".incoming"
 PROGRESS_INTERVAL_SECONDS = 0.5
 EPISODE_INSERT_BATCH = 5000
 # Directories modified this recently may still change within the file system's mtime granularity

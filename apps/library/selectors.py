@@ -23,7 +23,7 @@ DEFAULT_LANGUAGE_PREFERENCE: tuple[Language, ...] = tuple(
 
 
 def naming_template() -> str:
-    """The owner's naming template (the default from DESIGN.md until changed)."""
+    """The owner's naming template (the default from docs/architecture.md, "Files on disk", until changed)."""
     return configuration.naming_template() or naming.DEFAULT_TEMPLATE
 
 

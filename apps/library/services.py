@@ -25,10 +25,11 @@ from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from aniworld_site.locks import LockHeld, cluster_lock, is_locked
+from aniworld_site.tasks import LIBRARY_SCAN, send_on_commit
 from apps.catalog import services as catalog
 from apps.catalog.types import CatalogError, EpisodeInfo, Language, SeriesDetails, Site
 from apps.configuration.selectors import library_root
@@ -67,10 +68,6 @@ def claim_target(episode_id: int, target: str | Path) -> bool:
     if owner is not None:
         raise PathTaken(_taken_message(relative, owner))
     return Episode.objects.filter(pk=episode_id, file_path=relative).exists()
-
-
-def _episode_with_series(episode_id: int) -> Episode:
-    return Episode.objects.select_related("season__series").get(pk=episode_id)
 
 
 def episode_naming_context(episode: Episode, language: Language | str | None = None) -> naming.NamingContext:
@@ -223,25 +220,17 @@ class ScanAlreadyRunning(Exception):
 
 
 def is_scan_running() -> bool:
-    return cache.get(SCAN_LOCK_KEY) is not None
+    return is_locked(SCAN_LOCK_KEY)
 
 
 @contextmanager
 def scan_lock(owner: str = "") -> Iterator[Callable[[], None]]:
-    """Hold the cluster-wide scan lock (Redis ``SET NX`` with expiry); yields a function that renews it."""
-    token = f"{owner or 'scan'}:{uuid.uuid4().hex}"
-    if not cache.add(SCAN_LOCK_KEY, token, timeout=SCAN_LOCK_SECONDS):
-        raise ScanAlreadyRunning("A library scan is already running.")
-
-    def renew() -> None:
-        if cache.get(SCAN_LOCK_KEY) == token:
-            cache.touch(SCAN_LOCK_KEY, SCAN_LOCK_SECONDS)
-
+    """Hold the cluster-wide scan lock; yields a function that renews it."""
     try:
-        yield renew
-    finally:
-        if cache.get(SCAN_LOCK_KEY) == token:
-            cache.delete(SCAN_LOCK_KEY)
+        with cluster_lock(SCAN_LOCK_KEY, SCAN_LOCK_SECONDS, owner or "scan") as renew:
+            yield renew
+    except LockHeld:
+        raise ScanAlreadyRunning("A library scan is already running.") from None
 
 
 MAX_STORED_PROBLEMS = 1000
@@ -294,18 +283,13 @@ def rescan_library(*, full: bool = False) -> dict[str, Any]:
 
 def start_scan(*, full: bool = False) -> str:
     """Queue a scan on the ``maintenance`` Celery queue (after the transaction commits); returns its task id."""
-    from workers.library import scan_library_task
-
     if is_scan_running():
         raise ScanAlreadyRunning("A library scan is already running.")
-    task_id = str(uuid.uuid4())
-    transaction.on_commit(lambda: scan_library_task.apply_async(kwargs={"full": full}, task_id=task_id))
-    return task_id
+    return send_on_commit(LIBRARY_SCAN, kwargs={"full": full})
 
 
 # --- catalog: refresh and add ------------------------------------------------------------------
 CATALOG_REFRESH_MAX_AGE = timedelta(hours=6)
-MAX_COVER_BYTES = 10 * 1024 * 1024
 _IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
 
@@ -498,8 +482,8 @@ def store_cover(series: Series) -> bool:
     extension = next((ext for signature, ext in _IMAGE_SIGNATURES if data.startswith(signature)), None)
     if extension is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         extension = "webp"
-    if extension is None or len(data) > MAX_COVER_BYTES:
-        logger.warning("cover of %s not stored: not a JPEG/PNG/GIF/WebP image of at most 10 MB", series)
+    if extension is None:  # the catalog already refused covers over catalog.MAX_COVER_BYTES
+        logger.warning("cover of %s not stored: not a JPEG, PNG, GIF or WebP image", series)
         return False
     relative = f"{series.folder}/poster.{extension}"
     try:
@@ -527,13 +511,13 @@ def cover_file(series: Series) -> Path | None:
     return path if path.is_file() else None
 
 
-def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
-    """Refresh every monitored series from its site; optionally queue the new episodes (beat schedule).
+def check_for_new_episodes() -> dict[str, Any]:
+    """Refresh every monitored series from its site (beat schedule; the task queues what is missing).
 
-    Returns ``{"new_episodes": n, "queued": n, "series": [titles with new episodes], "errors": [...]}``;
-    one failing series does not stop the others.
+    Returns ``{"new_episodes": n, "missing_episode_ids": [new episodes in a wanted language],
+    "series": [titles with new episodes], "errors": [...]}``; one failing series does not stop the others.
     """
-    new_total, queued_total, titles, errors = 0, 0, [], []
+    new_total, missing_ids, titles, errors = 0, [], [], []
     for series in Series.objects.filter(monitored=True).order_by("title"):
         try:
             result = refresh_series(series)
@@ -546,15 +530,13 @@ def check_for_new_episodes(*, auto_queue: bool = False) -> dict[str, Any]:
             continue
         new_total += len(new_ids)
         titles.append(series.title)
-        if auto_queue:
-            preference = selectors.language_preference(series)
-            wanted = [
-                episode.pk
-                for episode in Episode.objects.filter(pk__in=new_ids).select_related("season")
-                if selectors.assess_episode(episode, preference).status == selectors.EpisodeStatus.MISSING
-            ]
-            queued_total += len(queue_episodes(wanted, "normal").get("queued", [])) if wanted else 0
-    return {"new_episodes": new_total, "queued": queued_total, "series": titles, "errors": errors}
+        preference = selectors.language_preference(series)
+        missing_ids += [
+            episode.pk
+            for episode in Episode.objects.filter(pk__in=new_ids).select_related("season").order_by("pk")
+            if selectors.assess_episode(episode, preference).status == selectors.EpisodeStatus.MISSING
+        ]
+    return {"new_episodes": new_total, "missing_episode_ids": missing_ids, "series": titles, "errors": errors}
 
 
 # --- importing an existing library folder ------------------------------------------------------
@@ -677,13 +659,6 @@ def episodes_to_download(series: Series, episode_ids: list[int] | None, *, all_m
     if unknown:
         raise UnknownEpisodes(unknown)
     return wanted
-
-
-def queue_episodes(episode_ids: list[int], priority: str) -> dict[str, Any]:
-    """Hand episodes to the download queue (duplicates and present episodes come back as skipped)."""
-    from apps.queue.services import enqueue_episodes  # the queue imports this module
-
-    return enqueue_episodes(episode_ids, priority)
 
 
 def set_episodes_ignored(episode_ids: list[int], ignored: bool = True) -> int:

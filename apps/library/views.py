@@ -33,6 +33,7 @@ from apps.library.serializers import (
     TaskStartedSerializer,
     UnmatchedFileSerializer,
 )
+from apps.queue import services as queue
 
 
 class LibraryPagination(PageNumberPagination):
@@ -224,7 +225,7 @@ class SeriesDownloadView(APIView):
             episode_ids = services.episodes_to_download(
                 series, body.validated_data.get("episode_ids"), all_missing=body.validated_data["all_missing"]
             )
-            result = services.queue_episodes(episode_ids, body.validated_data["priority"])
+            result = queue.enqueue_episodes(episode_ids, body.validated_data["priority"])
         except services.UnknownEpisodes as exc:
             raise ApiError(
                 "Some episodes do not exist in this series.",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError
+
+from aniworld_site.tasks import DISPATCH_TICK, MAINTENANCE_QUEUE
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_TICK_NAME = "aniworld: download queue dispatcher tick and lease reaper"
-DISPATCH_TICK_TASK = "workers.downloads.dispatch_tick"
 DISPATCH_TICK_SECONDS = 5
 
 
@@ -24,9 +24,9 @@ def install_periodic_tasks(**kwargs: Any) -> None:
             every=DISPATCH_TICK_SECONDS, period=IntervalSchedule.SECONDS
         )
         wanted = {
-            "task": DISPATCH_TICK_TASK,
+            "task": DISPATCH_TICK,
             "interval": schedule,
-            "queue": settings.MAINTENANCE_QUEUE,
+            "queue": MAINTENANCE_QUEUE,
             "enabled": True,
             "expire_seconds": 4 * DISPATCH_TICK_SECONDS,  # a tick nobody ran in time is dropped, not piled up
             "description": "Requeues items whose worker lease expired and starts pending downloads.",

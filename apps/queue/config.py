@@ -2,18 +2,15 @@
 
 The owner's settings come from :mod:`apps.configuration.selectors` (which
 falls back to the documented defaults before any settings row exists); the
-queue's own timings are deployment settings (``QUEUE_*`` Django settings or
-``ANIWORLD_QUEUE_*`` environment variables).
+queue's own timings are deployment settings (``QUEUE_*`` in
+``aniworld_site/settings.py``, from the ``ANIWORLD_QUEUE_*`` environment variables).
 """
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 
 from apps.configuration.selectors import (
-    language_preference,
     library_root,
     max_concurrent_downloads,
     max_retries,
@@ -24,7 +21,6 @@ from apps.configuration.selectors import speed_limit as _speed_limit_setting
 __all__ = [
     "control_check_seconds",
     "dispatch_timeout_seconds",
-    "language_preference",
     "lease_seconds",
     "library_root",
     "max_concurrent_downloads",
@@ -41,33 +37,26 @@ def speed_limit() -> int | None:
     return _speed_limit_setting() or None
 
 
-def _seconds(setting: str, environment: str, default: float) -> float:
-    value = getattr(settings, setting, None)
-    if value is None:
-        value = os.environ.get(environment, default)
-    return float(value)
-
-
 def lease_seconds() -> float:
     """How long a worker's claim on an item lasts without renewal (it renews every few seconds)."""
-    return _seconds("QUEUE_LEASE_SECONDS", "ANIWORLD_QUEUE_LEASE_SECONDS", 60)
+    return float(settings.QUEUE_LEASE_SECONDS)
 
 
 def dispatch_timeout_seconds() -> float:
     """How long a dispatched (``queued``) item may wait for a worker before the reaper sends it again."""
-    return _seconds("QUEUE_DISPATCH_TIMEOUT_SECONDS", "ANIWORLD_QUEUE_DISPATCH_TIMEOUT_SECONDS", 600)
+    return float(settings.QUEUE_DISPATCH_TIMEOUT_SECONDS)
 
 
 def progress_write_seconds() -> float:
     """How often a running download writes its progress to the database."""
-    return _seconds("QUEUE_PROGRESS_WRITE_SECONDS", "ANIWORLD_QUEUE_PROGRESS_WRITE_SECONDS", 3)
+    return float(settings.QUEUE_PROGRESS_WRITE_SECONDS)
 
 
 def control_check_seconds() -> float:
     """How often a running download checks whether it was cancelled or the queue stopped."""
-    return _seconds("QUEUE_CONTROL_CHECK_SECONDS", "ANIWORLD_QUEUE_CONTROL_CHECK_SECONDS", 0.5)
+    return float(settings.QUEUE_CONTROL_CHECK_SECONDS)
 
 
 def unknown_size_estimate_bytes() -> int:
     """Free space demanded before a download whose size the hoster does not announce."""
-    return int(_seconds("QUEUE_UNKNOWN_SIZE_BYTES", "ANIWORLD_QUEUE_UNKNOWN_SIZE_BYTES", 300 * 1024 * 1024))
+    return int(settings.QUEUE_UNKNOWN_SIZE_BYTES)

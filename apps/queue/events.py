@@ -1,8 +1,11 @@
-"""Every realtime event of the queue goes through :func:`publish_queue_event`.
+"""Realtime events of the queue: its event names, :func:`publish_queue_event`, and per-download progress.
 
-Events go to the realtime app's publisher, which logs and drops an event it
-cannot hand to Redis instead of raising: the database is the source of truth
-and browsers re-read the queue state when they reconnect.
+The queue services publish state changes here; download progress goes through
+the throttled :func:`download_progress` publisher, and notices for the owner
+(a site blocking us, a lost worker) through :mod:`apps.realtime.system`. All of
+them go to the realtime app's publisher, which logs and drops an event it cannot
+hand to Redis instead of raising: the database is the source of truth and
+browsers re-read the queue state when they reconnect.
 """
 
 from __future__ import annotations

@@ -104,10 +104,6 @@ class DownloadItem(models.Model):
         return f"#{self.pk} {self.label or self.episode_id} ({self.state})"
 
     @property
-    def priority_name(self) -> str:
-        return Priority(self.priority).api_name
-
-    @property
     def progress_percent(self) -> float | None:
         if not self.bytes_total:
             return 100.0 if self.state == ItemState.COMPLETED else None

@@ -259,43 +259,6 @@ def status(limit: int = DEFAULT_LIST_LIMIT, cursors: dict[str, str] | None = Non
     return result
 
 
-EXPORT_FORMAT = "aniworld-queue"
-EXPORT_VERSION = 1
-
-
-def export_queue(include_finished: bool = False) -> dict[str, Any]:
-    """The queue as portable JSON: episodes named by site, slug, season and number (not database ids)."""
-    from django.utils import timezone
-
-    items = DownloadItem.objects.select_related("episode__season__series").order_by("priority", "position", "id")
-    if not include_finished:
-        items = items.exclude(state=ItemState.COMPLETED).exclude(state=ItemState.CANCELLED)
-    return {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "exported_at": timezone.now().isoformat(),
-        "queue_state": queue_state(),
-        "items": [
-            {
-                "site": item.episode.season.series.site,
-                "slug": item.episode.season.series.slug,
-                "season": item.episode.season.number,
-                "episode": item.episode.number,
-                "label": item.label,
-                "language": item.language,
-                "priority": Priority(item.priority).api_name,
-                "position": item.position,
-                "state": item.state,
-                "attempts": item.attempts,
-                "last_error": item.last_error,
-                "created_at": item.created_at.isoformat(),
-                "finished_at": item.finished_at.isoformat() if item.finished_at else None,
-            }
-            for item in items
-        ],
-    }
-
-
 def live_workers() -> list[dict[str, Any]]:
     """Workers whose heartbeat is current, by node then name, each with ``age_seconds`` since its last beat.
 

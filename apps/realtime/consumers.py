@@ -1,6 +1,6 @@
 """The ``/ws/connect`` socket: authentication, rooms, ping, and a bounded per-connection outbox.
 
-Protocol (DESIGN.md "Realtime protocol"); every frame is ``{"type", "data", "timestamp"}``:
+Protocol (docs/architecture.md, "Realtime protocol"); every frame is ``{"type", "data", "timestamp"}``:
 
 - A browser with a logged-in session cookie gets ``connected`` at once. Any other
   client must send ``{"action": "auth", "token": "<JWT>"}`` as its first frame within

@@ -1,4 +1,4 @@
-"""The realtime event model: event types, frames and rooms (DESIGN.md, "Realtime protocol").
+"""The realtime event model: event types, frames and rooms (docs/architecture.md, "Realtime protocol").
 
 A frame is the JSON object a browser receives: ``{"type", "data", "timestamp"}``.
 An event is published to one or more *rooms*; each room is a Channels group, so

@@ -10,7 +10,6 @@ reconnect).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -113,17 +112,6 @@ def publish(event_type: EventType | str, data: dict[str, Any], rooms: Iterable[s
     message, rooms = build_message(event_type, data, rooms)
     try:
         run_sync(lambda: _group_send_all(message, rooms), PUBLISH_TIMEOUT_SECONDS)
-    except Exception as error:
-        _drop_log.dropped(message["event_type"], error)
-        return False
-    return True
-
-
-async def apublish(event_type: EventType | str, data: dict[str, Any], rooms: Iterable[str] | str | None = None) -> bool:
-    """``publish`` for async code (consumers, async views)."""
-    message, rooms = build_message(event_type, data, rooms)
-    try:
-        await asyncio.wait_for(_group_send_all(message, rooms), PUBLISH_TIMEOUT_SECONDS)
     except Exception as error:
         _drop_log.dropped(message["event_type"], error)
         return False

@@ -27,6 +27,9 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from aniworld_site.redis_client import shared_redis
+from apps.realtime.layer import channel_layer, run_sync
+
 logger = logging.getLogger("aniworld.realtime")
 
 HEARTBEAT_SECONDS = 5.0
@@ -131,8 +134,6 @@ class ProcessRegistry:
     def _forget_at_exit(self) -> None:
         if not settings.REDIS_URL or self._exit_hook_pid != os.getpid():
             return
-        from apps.realtime.selectors import sweep_process
-
         entries = [json.loads(record.to_json()) for record in self.connections.values()]
         with contextlib.suppress(Exception):  # logging may already be shut down; the TTL is the fallback
             sweep_process(process_id(), entries, announce=False)
@@ -204,3 +205,35 @@ class ProcessRegistry:
 
 
 registry = ProcessRegistry()
+
+
+def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = None, announce: bool = True) -> None:
+    """Forget a web process (dead, or exiting), including its sockets' Channels group memberships."""
+    client = client or shared_redis()
+    with client.pipeline(transaction=True) as pipe:
+        pipe.delete(connections_key(proc), alive_key(proc))
+        pipe.srem(processes_key(), proc)
+        pipe.execute()
+    memberships = {
+        (
+            group,
+            entry.get("room_channel") or entry["channel_name"] if group.startswith("room.") else entry["channel_name"],
+        )
+        for entry in entries
+        for group in entry.get("groups", [])
+    }
+    layer = channel_layer()
+    if not memberships or layer is None:
+        return
+
+    async def discard_all() -> None:
+        for group, channel in memberships:
+            await layer.group_discard(group, channel)
+
+    try:
+        run_sync(discard_all, timeout=5)
+    except Exception as error:
+        if announce:
+            logger.warning("realtime: could not remove process %s from its groups: %s", proc, error)
+    if announce:
+        logger.info("realtime: swept web process %s (%d connection(s))", proc, len(entries))

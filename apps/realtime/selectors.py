@@ -11,8 +11,7 @@ import redis
 from django.conf import settings
 
 from aniworld_site.redis_client import shared_redis
-from apps.realtime.layer import channel_layer, run_sync
-from apps.realtime.registry import alive_key, connections_key, processes_key, registry
+from apps.realtime.registry import alive_key, connections_key, processes_key, registry, sweep_process
 
 logger = logging.getLogger("aniworld.realtime")
 
@@ -71,35 +70,3 @@ def _summarise(records: dict[str, list[dict]], stale: list[str]) -> dict[str, An
         "processes": processes,
         "swept_processes": stale,
     }
-
-
-def sweep_process(proc: str, entries: list[dict], client: redis.Redis | None = None, announce: bool = True) -> None:
-    """Forget a web process (dead, or exiting), including its sockets' Channels group memberships."""
-    client = client or shared_redis()
-    with client.pipeline(transaction=True) as pipe:
-        pipe.delete(connections_key(proc), alive_key(proc))
-        pipe.srem(processes_key(), proc)
-        pipe.execute()
-    memberships = {
-        (
-            group,
-            entry.get("room_channel") or entry["channel_name"] if group.startswith("room.") else entry["channel_name"],
-        )
-        for entry in entries
-        for group in entry.get("groups", [])
-    }
-    layer = channel_layer()
-    if not memberships or layer is None:
-        return
-
-    async def discard_all() -> None:
-        for group, channel in memberships:
-            await layer.group_discard(group, channel)
-
-    try:
-        run_sync(discard_all, timeout=5)
-    except Exception as error:
-        if announce:
-            logger.warning("realtime: could not remove process %s from its groups: %s", proc, error)
-    if announce:
-        logger.info("realtime: swept web process %s (%d connection(s))", proc, len(entries))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.catalog import conf, resolvers, services
 from apps.catalog.types import Site
@@ -101,7 +102,10 @@ def test_hoster_order_and_rate_settings(monkeypatch):
     finally:
         conf.use_settings_source(previous)
     monkeypatch.setenv("ANIWORLD_CATALOG_REQUESTS_PER_SECOND", "-3")
-    assert conf.requests_per_second("aniworld") == 1.0  # nonsense falls back to the polite default
+    with pytest.raises(ImproperlyConfigured, match="ANIWORLD_CATALOG_REQUESTS_PER_SECOND"):
+        conf.requests_per_second("aniworld")  # nonsense is refused, not silently replaced by the default
+    with pytest.raises(ImproperlyConfigured, match="ANIWORLD_CATALOG_REQUESTS_PER_SECOND"):
+        conf.check_environment()
 
 
 def test_allowed_hosts_empty_by_default(monkeypatch):

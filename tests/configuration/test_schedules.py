@@ -70,16 +70,21 @@ def library_services(monkeypatch):
     """The library functions the schedules call, recorded instead of run (unit test of the wiring)."""
     calls: list[tuple[str, dict]] = []
 
-    def check_for_new_episodes(auto_queue: bool):
-        calls.append(("check", {"auto_queue": auto_queue}))
-        return {"new_episodes": 2, "queued": 2 if auto_queue else 0, "series": ["Frieren"]}
+    def check_for_new_episodes():
+        calls.append(("check", {}))
+        return {"new_episodes": 2, "missing_episode_ids": [7, 8], "series": ["Frieren"]}
 
-    def rescan_library():
-        calls.append(("rescan", {}))
+    def enqueue_episodes(episode_ids, priority):
+        calls.append(("queue", {"episode_ids": episode_ids, "priority": priority}))
+        return {"queued": [{"episode_id": episode_id} for episode_id in episode_ids], "skipped": []}
+
+    def run_scan(task_id, full=False):
+        calls.append(("rescan", {"full": full}))
         return {"files": 10}
 
     monkeypatch.setattr(schedule_tasks.library, "check_for_new_episodes", check_for_new_episodes)
-    monkeypatch.setattr(schedule_tasks.library, "rescan_library", rescan_library)
+    monkeypatch.setattr(schedule_tasks, "run_scan", run_scan)
+    monkeypatch.setattr(schedule_tasks.queue, "enqueue_episodes", enqueue_episodes)
     return calls
 
 
@@ -93,7 +98,7 @@ def test_check_task_passes_auto_queue_and_notifies(
         result = schedule_tasks.check_new_episodes()
     assert result["status"] == "ok"
     assert result["new_episodes"] == 2 and result["queued"] == 2
-    assert library_services == [("check", {"auto_queue": True})]
+    assert library_services == [("check", {}), ("queue", {"episode_ids": [7, 8], "priority": "normal"})]
     assert len(receiver.requests) == 1
     message = receiver.requests[0].json()
     assert message["title"] == "Aniworld: new episodes"
@@ -102,7 +107,7 @@ def test_check_task_passes_auto_queue_and_notifies(
 
 def test_rescan_task_calls_the_library(library_services):
     assert schedule_tasks.rescan_library() == {"files": 10}
-    assert library_services == [("rescan", {})]
+    assert library_services == [("rescan", {"full": False})]
 
 
 def test_rescan_task_scans_the_configured_library(tmp_path):
@@ -111,6 +116,18 @@ def test_rescan_task_scans_the_configured_library(tmp_path):
     result = schedule_tasks.rescan_library()
     assert result["status"] == "finished", result
     assert ScanRun.objects.get(pk=result["scan_id"]).status == "finished"
+
+
+def test_the_nightly_rescan_shows_progress_like_the_owners_scan(tmp_path, monkeypatch):
+    from apps.realtime import publish as realtime
+
+    frames = []
+    monkeypatch.setattr(realtime, "publish", lambda event_type, data, rooms=None: frames.append((event_type, data)))
+    (tmp_path / "Frieren (2023)" / "Season 01").mkdir(parents=True)
+    services.update_settings({"library_path": str(tmp_path)}, actor="owner")
+    assert schedule_tasks.rescan_library()["status"] == "finished"
+    progress = [data for event_type, data in frames if event_type == "library_scan_progress"]
+    assert progress and progress[-1]["finished"] is True and progress[-1]["phase"] == "finished"
 
 
 def test_overlapping_checks_are_skipped(library_services):
@@ -161,3 +178,15 @@ def test_prune_task_deletes_old_finished_queue_items(tmp_path):
 def test_periodic_task_kwargs_are_valid_json():
     for task in managed().values():
         assert json.loads(task.kwargs) == {}
+
+
+def test_a_run_that_outlived_its_lock_does_not_free_the_next_runs_lock():
+    from django.core.cache import cache
+
+    key = "schedules:running:check_new_episodes"
+    with schedule_tasks._single_run("check_new_episodes") as acquired:
+        assert acquired
+        cache.delete(key)  # this run's lock expired while it was still running ...
+        assert cache.add(key, "the next run", timeout=60)  # ... and the next run took it
+    assert cache.get(key) == "the next run"  # ending this run left the next run's lock alone
+    cache.delete(key)

@@ -83,16 +83,12 @@ def test_mark_ignored_and_back(admin_client, show):
 
 
 def test_rescan_action_starts_scan_or_reports_running(
-    admin_client, show, monkeypatch, django_capture_on_commit_callbacks
+    admin_client, show, sent_tasks, django_capture_on_commit_callbacks
 ):
-    from workers import library as library_tasks
-
-    sent = []
-    monkeypatch.setattr(library_tasks.scan_library_task, "apply_async", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         response = action(admin_client, "series", "rescan_library", [show.pk])
     assert any(text.startswith("Library scan started") for text in messages_of(response))
-    assert len(sent) == 1
+    assert [task["name"] for task in sent_tasks] == ["library.scan"]
     with services.scan_lock("test"):
         response = action(admin_client, "series", "rescan_library", [show.pk])
     assert "A library scan is already running." in messages_of(response)

@@ -106,17 +106,15 @@ def test_per_series_language_preference_changes_status(auth_client, shows):
 
 
 def test_rescan_starts_task_and_conflicts_while_running(
-    auth_client, library, django_capture_on_commit_callbacks, monkeypatch
+    auth_client, library, django_capture_on_commit_callbacks, sent_tasks
 ):
-    from workers import library as library_tasks
-
-    sent = []
-    monkeypatch.setattr(library_tasks.scan_library_task, "apply_async", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post("/api/anime/rescan")
     assert response.status_code == 202
     task_id = response.json()["task_id"]
-    assert sent == [{"kwargs": {"full": False}, "task_id": task_id}]
+    assert sent_tasks == [
+        {"name": "library.scan", "args": [], "kwargs": {"full": False}, "queue": "maintenance", "task_id": task_id}
+    ]
 
     with services.scan_lock("test"):
         busy = auth_client.post("/api/anime/rescan")

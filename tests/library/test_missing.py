@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from apps.catalog.types import Language
 from apps.library import selectors, services
-from apps.library.models import Episode, EpisodeState
+from apps.library.models import Episode
 from apps.library.selectors import EpisodeStatus, assess_episode
 
 DEFAULT = selectors.DEFAULT_LANGUAGE_PREFERENCE
@@ -115,16 +115,15 @@ def test_refresh_respects_max_age(library, make_series, fake_catalog):
     assert sum(fake_catalog.stats()["requests"].values()) == requests_before
 
 
-def test_check_for_new_episodes_queues_new_missing_ones(library, make_series, make_episode, fake_catalog):
+def test_check_for_new_episodes_names_the_new_missing_ones(library, make_series, make_episode, fake_catalog):
     series = make_series("Spirit & Steel", slug="spirit-and-steel")
     make_episode(series, 1, 1, state="present", file_path="a.mkv", file_language="de-sub")
     make_series("Not Watched", slug="not-watched", monitored=False)
-    result = services.check_for_new_episodes(auto_queue=True)
+    result = services.check_for_new_episodes()
     assert result["new_episodes"] == 1
     assert result["series"] == ["Spirit & Steel"]
-    assert result["queued"] == 1
+    assert result["missing_episode_ids"] == [Episode.objects.get(season__series=series, number=2).pk]
     assert result["errors"] == []
-    assert Episode.objects.get(season__series=series, number=2).state == EpisodeState.QUEUED
     assert services.check_for_new_episodes()["new_episodes"] == 0
 
 

@@ -72,16 +72,17 @@ def make_episodes(db) -> Callable[..., list[Episode]]:
 @pytest.fixture
 def sent(monkeypatch) -> list[tuple[int, str, str]]:
     """Tasks the dispatcher hands to Celery, recorded instead of sent: (item id, task id, Celery queue)."""
-    from apps.queue import services
+    from aniworld_site import tasks
 
     records: list[tuple[int, str, str]] = []
     lock = threading.Lock()
+    send = tasks._send
 
-    def record(sends):
+    def record(name, args, kwargs, queue, task_id):
+        if name != tasks.DOWNLOAD_ITEM:
+            return send(name, args, kwargs, queue, task_id)
         with lock:
-            records.extend(
-                (item_id, task_id, services.celery_queue_for(priority)) for item_id, task_id, priority in sends
-            )
+            records.append((args[0], task_id, queue))
 
-    monkeypatch.setattr(services, "_send_tasks", record)
+    monkeypatch.setattr(tasks, "_send", record)
     return records

@@ -1,6 +1,6 @@
 """The worker's download records each hoster's outcome in the scorecard, and the automatic order uses it.
 
-In-process like test_downloader.py: real catalog client, fake site, engine and database.
+In-process like test_download.py: real catalog client, fake site, engine and database.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 
 from apps.library.models import Episode, Season, Series
-from apps.queue import downloader, services
+from apps.queue import services
 from apps.queue.models import DownloadItem, ItemState
 from apps.scorecard.models import HosterOutcomeCount, Outcome
+from workers.download import run_item
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -40,7 +41,7 @@ def download(episode: Episode) -> tuple[str, DownloadItem]:
 def run(item_id: int) -> tuple[str, DownloadItem]:
     item = DownloadItem.objects.get(pk=item_id)
     assert item.state == ItemState.QUEUED, f"item {item_id} is {item.state}, not dispatched"
-    result = downloader.run_item(item_id, item.task_id)
+    result = run_item(item_id, item.task_id)
     return result, DownloadItem.objects.get(pk=item_id)
 
 

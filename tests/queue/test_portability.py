@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.catalog.types import EpisodeInfo, EpisodeSources, HosterLink, Language, Site
-from apps.queue import downloader, services
+from apps.queue import services
 from apps.queue.models import DownloadItem, ItemState
+from workers import download
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,14 +109,37 @@ def _sources(*links: tuple[str, Language]) -> EpisodeSources:
 def test_source_plan_follows_preferences_and_moves_on_after_each_attempt():
     de, de_sub, en_sub = Language.GERMAN_DUB, Language.GERMAN_SUB, Language.ENGLISH_SUB
     sources = _sources(("Vidoza", de_sub), ("VOE", de_sub), ("Vidoza", de), ("VOE", de), ("VOE", en_sub))
-    plan = downloader.plan_sources(
+    plan = download.plan_sources(
         sources, wanted_language=None, languages=["de", "de-sub"], hosters=["VOE", "Vidoza"], tried=[]
     )
-    assert [downloader.source_key(link) for link in plan] == ["VOE:de", "Vidoza:de", "VOE:de-sub", "Vidoza:de-sub"]
-    plan = downloader.plan_sources(
+    assert [download.source_key(link) for link in plan] == ["VOE:de", "Vidoza:de", "VOE:de-sub", "Vidoza:de-sub"]
+    plan = download.plan_sources(
         sources, wanted_language=None, languages=["de", "de-sub"], hosters=["VOE", "Vidoza"], tried=["VOE:de"]
     )
-    assert downloader.source_key(plan[0]) == "Vidoza:de" and downloader.source_key(plan[-1]) == "VOE:de"
-    only = downloader.plan_sources(sources, wanted_language="en-sub", languages=["de"], hosters=[], tried=[])
-    assert [downloader.source_key(link) for link in only] == ["VOE:en-sub"]
-    assert downloader.no_source_reason(sources, "en", ["de"]).startswith("No source in an allowed language")
+    assert download.source_key(plan[0]) == "Vidoza:de" and download.source_key(plan[-1]) == "VOE:de"
+    only = download.plan_sources(sources, wanted_language="en-sub", languages=["de"], hosters=[], tried=[])
+    assert [download.source_key(link) for link in only] == ["VOE:en-sub"]
+    assert download.no_source_reason(sources, "en", ["de"]).startswith("No source in an allowed language")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"url": "https://aniworld.to/anime/stream/test-show/staffel-2/episode-3"}, ("aniworld", "test-show", 2, 3)),
+        ({"url": "https://aniworld.to/anime/stream/test-show/filme/film-1"}, ("aniworld", "test-show", 0, 1)),
+        ({"link": "https://s.to/serie/stream/harbor-lights/staffel-1/episode-4"}, ("sto", "harbor-lights", 1, 4)),
+        (
+            {"serie_url": "https://serienstream.to/serie/harbor-lights", "season": 1, "episode": 2},
+            ("sto", "harbor-lights", 1, 2),
+        ),
+        ({"slug": "test-show", "site": "s.to", "episode": {"season": 1, "episode": 5}}, ("sto", "test-show", 1, 5)),
+    ],
+)
+def test_import_entries_read_catalog_urls(raw, expected):
+    entry = services.parse_import_entry("pending", raw)
+    assert (entry.site, entry.slug, entry.season, entry.episode) == expected
+
+
+def test_an_import_entry_without_a_series_is_refused():
+    with pytest.raises(ValueError, match="no series"):
+        services.parse_import_entry("pending", {"url": "https://example.org/watch/1", "season": 1, "episode": 1})

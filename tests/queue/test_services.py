@@ -19,7 +19,8 @@ from workers.engine import Failure, FailureKind, incoming_dir
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The SQLite test database is in memory with a shared cache, whose table locks ignore busy_timeout, so
-# threads cannot race there the way processes race on a file database; these run on PostgreSQL.
+# threads cannot race there the way processes race on a file database; these run on PostgreSQL, and
+# test_sqlite_races.py races real processes on a SQLite file on every backend.
 needs_postgres = pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
     reason="thread races need PostgreSQL (the SQLite test database is in-memory with shared-cache locks)",

@@ -183,3 +183,50 @@ def test_embedded_redis_files_are_private(tmp_path):
         assert _mode(tmp_path / "run" / "redis.url") == 0o600
     finally:
         stack.stop()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ANIWORLD_QUEUE_LEASE_SECONDS", "soon"),
+        ("ANIWORLD_QUEUE_DISPATCH_TIMEOUT_SECONDS", "0"),
+        ("ANIWORLD_QUEUE_UNKNOWN_SIZE_BYTES", "300MB"),
+        ("ANIWORLD_CATALOG_REQUESTS_PER_SECOND", "-3"),
+        ("ANIWORLD_CATALOG_RETRY_DELAY", "fast"),
+        ("ANIWORLD_STO_URL", "s.to"),
+    ],
+)
+def test_a_bad_value_stops_startup_instead_of_meaning_the_default(tmp_path, name, value):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ANIWORLD_QUEUE_", "ANIWORLD_CATALOG_"))}
+    environment.update({"ANIWORLD_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aniworld_site.settings"})
+    environment[name] = value
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode != 0
+    assert "ImproperlyConfigured" in out.stderr and name in out.stderr
+
+
+def test_queue_timings_come_from_settings(settings):
+    from apps.queue import config
+
+    settings.QUEUE_LEASE_SECONDS = 7.5
+    settings.QUEUE_UNKNOWN_SIZE_BYTES = 1024
+    assert config.lease_seconds() == 7.5
+    assert config.unknown_size_estimate_bytes() == 1024
+
+
+def test_only_the_settings_read_the_environment():
+    """Every variable goes through aniworld_site.env (the launcher in stack.py runs before Django)."""
+    readers = []
+    for package in ("apps", "workers", "aniworld_site"):
+        for path in (PROJECT_DIR / package).rglob("*.py"):
+            text = path.read_text()
+            if ("os.environ.get(" in text or "os.getenv(" in text) and path.name not in ("env.py", "stack.py"):
+                readers.append(str(path.relative_to(PROJECT_DIR)))
+    assert readers == []

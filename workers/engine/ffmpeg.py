@@ -11,14 +11,21 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from apps.catalog.types import Language
 from workers.engine.errors import PermanentDownloadError, TransientDownloadError
 
 # ISO 639-2/B codes for the audio track of each catalog language (Matroska uses 639-2).
 AUDIO_LANGUAGE = {"de": "ger", "de-sub": "jpn", "en-sub": "jpn", "en": "eng"}
 SUBTITLE_LANGUAGE = {"de-sub": "ger", "en-sub": "eng"}
-LANGUAGE_LABEL = {"de": "German Dub", "de-sub": "German Sub", "en-sub": "English Sub", "en": "English Dub"}
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+
+
+def _label(language: str) -> str:
+    try:
+        return Language(language).label
+    except ValueError:
+        return language
 
 
 @functools.cache
@@ -142,7 +149,7 @@ def remux_to_matroska(
         subtitle = SUBTITLE_LANGUAGE.get(language)
         if subtitle:
             command += ["-metadata:s:s", f"language={subtitle}"]
-        command += ["-metadata", f"ANIWORLD_LANGUAGE={LANGUAGE_LABEL.get(language, language)}"]
+        command += ["-metadata", f"ANIWORLD_LANGUAGE={_label(language)}"]
     command += ["-f", "matroska", str(destination)]
 
     process = subprocess.Popen(

@@ -1,7 +1,8 @@
 """aniworld.to (anime, with films/specials as season 0): every URL pattern and selector of the site.
 
-The markup is described in CATALOG.md; the defaults of :class:`Layout` are this
-site's selectors, spelled out here so a change on the site is a change here.
+The markup is summarised in docs/architecture.md ("Catalog facts") and mirrored
+by tests/fakesite; the defaults of :class:`Layout` are this site's selectors,
+spelled out here so a change on the site is a change here.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.queue import selectors, services
+from apps.queue import services
 from apps.queue.errors import InvalidQueueRequest
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "export":
-            text = json.dumps(selectors.export_queue(include_finished=options["all"]), indent=2, ensure_ascii=False)
+            text = json.dumps(services.export_queue(include_finished=options["all"]), indent=2, ensure_ascii=False)
             if options["file"]:
                 Path(options["file"]).write_text(text + "\n", encoding="utf-8")
                 self.stderr.write(f"queue written to {options['file']}")

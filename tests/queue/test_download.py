@@ -17,9 +17,10 @@ from apps.configuration.defaults import DEFAULT_HOSTER_PREFERENCE
 from apps.library import services as library_services
 from apps.library.models import Episode, EpisodeState, Season, Series
 from apps.library.selectors import EpisodeStatus, assess_episode
-from apps.queue import downloader, services
+from apps.queue import services
 from apps.queue.models import DownloadItem, ItemState
 from tests.queue.test_engine import stream_languages
+from workers import download
 from workers import node as worker_node
 from workers.engine import incoming_dir
 
@@ -48,7 +49,7 @@ def queue_one(episode: Episode, **options) -> int:
 def run(item_id: int) -> str:
     item = DownloadItem.objects.get(pk=item_id)
     assert item.state == ItemState.QUEUED, f"item {item_id} is {item.state}, not dispatched"
-    return downloader.run_item(item_id, item.task_id)
+    return download.run_item(item_id, item.task_id)
 
 
 def make_due(item_id: int) -> None:
@@ -167,7 +168,7 @@ def _run_in_thread(item_id: int) -> tuple[threading.Thread, list[str]]:
         from django.db import connection
 
         try:
-            outcome.append(downloader.run_item(item_id, item.task_id))
+            outcome.append(download.run_item(item_id, item.task_id))
         finally:
             connection.close()
 

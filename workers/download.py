@@ -40,6 +40,7 @@ from apps.catalog.types import (
     Site,
     SiteBlocking,
 )
+from apps.library import selectors as library_selectors
 from apps.library import services as library
 from apps.library.naming import UnsafePathError
 from apps.queue import config, hoster_connections, services
@@ -50,18 +51,17 @@ from apps.scorecard import services as scorecard
 from apps.scorecard.models import Outcome
 from workers.engine import (
     Cancelled,
-    DownloadRequest,
     EngineError,
-    EngineOptions,
     Failure,
     FailureKind,
     TargetConflict,
     classify,
     discard_partial,
-    download,
     incoming_dir,
 )
+from workers.engine.engine import DownloadRequest, download
 from workers.engine.errors import InsufficientSpace
+from workers.engine.fetch import EngineOptions
 from workers.engine.storage import partial_bytes
 from workers.node import shutdown_requested, worker_identity
 
@@ -203,9 +203,7 @@ def run_item(item_id: int, task_id: str, worker_id: str | None = None) -> str:
 def _run_claimed(item: DownloadItem, worker_id: str, heartbeat: Heartbeat) -> str:
     episode = item.episode
     series = episode.season.series
-    languages = config.language_preference()
-    if series.language_preference:
-        languages = [str(value) for value in series.language_preference] or languages
+    languages = [language.value for language in library_selectors.language_preference(series)]
     key: str | None = None
     try:
         sources = catalog.fetch_episode_sources(Site(series.site), series.slug, episode.season.number, episode.number)
