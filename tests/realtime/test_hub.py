@@ -73,9 +73,9 @@ async def test_leaving_and_disconnecting_touch_no_room_group(login):
 async def test_published_events_skip_the_database_hop(login):
     (comm,) = await sockets(login, 1, "downloads")
     with mock.patch("channels.consumer.aclose_old_connections") as close_old:
-        from apps.realtime.publish import apublish
+        from apps.realtime.publish import _group_send_all, build_message
 
-        assert await apublish("download_complete", {"item_id": 3})
+        await _group_send_all(*build_message("download_complete", {"item_id": 3}))
         assert (await next_frame(comm))["type"] == "download_complete"
         await layer_send_to(comm)
     close_old.assert_not_called()

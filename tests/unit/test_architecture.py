@@ -2,6 +2,7 @@
 
 Imports are read with ``ast`` (function-level imports included), so a cycle
 hidden inside a function body counts as much as one at the top of a module.
+Imports under ``if TYPE_CHECKING:`` never run and are left out.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ def module_files() -> dict[str, Path]:
     return modules
 
 
+def runtime_nodes(tree: ast.AST):
+    """Every node of the tree except those under ``if TYPE_CHECKING:`` (type-only imports never run)."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            pending.extend(node.orelse)
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+
+
 def imported_modules(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """What every import statement anywhere in the file names: a project module, or an outside top-level package.
 
@@ -41,7 +54,7 @@ def imported_modules(module: str, path: Path, modules: dict[str, Path]) -> set[s
     """
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in runtime_nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
