@@ -205,8 +205,9 @@ def test_kill_9_during_parallel_ranges_resumes_byte_identical(queue_stack, fake_
     partial = live.data_dir / "library" / ".incoming" / f"{item_id}.part"
 
     def some_ranges_complete() -> Any:
+        # the first range is fetched alone (to measure one connection); wait until parallel ranges followed it
         found = api.item(item_id)
-        return found["state"] == "downloading" and complete_prefix(partial) > 0 and found
+        return found["state"] == "downloading" and complete_prefix(partial) > 2 * range_bytes and found
 
     item = wait_for(some_ranges_complete, 60, "the first ranges on disk", live)
     victim = _worker_holding(live, item["worker_id"])
