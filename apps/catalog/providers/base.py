@@ -561,18 +561,20 @@ class StreamSiteProvider(Provider):
             language = language_from(
                 title=label, key=attributes.get("data-language-id") or "", keys=self.layout.language_keys
             )
-            target = (attributes.get("data-play-url") or "").strip()
-            if not name or language is None or not target:
-                raise self.changed(
-                    "a complete hoster entry (data-play-url, data-provider-name, data-language-label)", url
-                )
-            token = re.search(r"[?&]t=([^&]+)", target)
-            links.append(
-                HosterLink(
-                    hoster=name,
-                    language=language,
-                    redirect_url=self.absolute(target, url),
-                    link_id=(attributes.get("data-link-id") or (token.group(1) if token else "")).strip(),
-                )
-            )
+            links.append(self.play_button_link(attributes, name, language, url))
         return links
+
+    def play_button_link(
+        self, attributes: dict[str, str | None], name: str, language: Language | None, url: str
+    ) -> HosterLink:
+        """A hoster button carrying ``data-play-url`` (s.to's ``/r?t=<token>``): its link, or a layout change."""
+        target = (attributes.get("data-play-url") or "").strip()
+        if not name or language is None or not target:
+            raise self.changed("a complete hoster entry (data-play-url, data-provider-name, data-language-label)", url)
+        token = re.search(r"[?&]t=([^&]+)", target)
+        return HosterLink(
+            hoster=name,
+            language=language,
+            redirect_url=self.absolute(target, url),
+            link_id=(attributes.get("data-link-id") or (token.group(1) if token else "")).strip(),
+        )

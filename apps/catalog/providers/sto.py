@@ -388,21 +388,7 @@ class StoProvider(StreamSiteProvider):
                 language = next(
                     (found for flag in item.css(self.current.button_flags) if (found := flag_language(flag))), None
                 )
-            name = self._provider_name(item)
-            target = (attributes.get("data-play-url") or "").strip()
-            if not name or language is None or not target:
-                raise self.changed(
-                    "a complete hoster entry (data-play-url, data-provider-name, data-language-label)", url
-                )
-            token = re.search(r"[?&]t=([^&]+)", target)
-            links.append(
-                HosterLink(
-                    hoster=name,
-                    language=language,
-                    redirect_url=self.absolute(target, url),
-                    link_id=(attributes.get("data-link-id") or (token.group(1) if token else "")).strip(),
-                )
-            )
+            links.append(self.play_button_link(attributes, self._provider_name(item), language, url))
         return links
 
     def _provider_name(self, item: LexborNode) -> str:
