@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from aniworld_site.errors import JsonErrorsMixin
+from apps.catalog.views import SitesView
 from apps.library.views import AddSeriesView
 from apps.web.views import health
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/", include("apps.configuration.urls")),  # /api/config, /api/config/validate, /api/setup
     path("api/anime", include("apps.library.urls")),  # /api/anime, /api/anime/<id>/…
     path("api/search/add", AddSeriesView.as_view(), name="search-add"),  # the library owns series creation
+    path("api/catalog/sites", SitesView.as_view(), name="catalog-sites"),
     path("api/search", include("apps.catalog.urls")),  # /api/search (…/add is the library's, above)
     path("api/queue", include("apps.queue.urls")),  # /api/queue/…
     path("ws/", include("apps.realtime.urls")),  # GET /ws/status (the socket itself is in asgi.py)

@@ -51,6 +51,23 @@ def result_data(result: SearchResult) -> dict[str, Any]:
     }
 
 
+def site_state_data(state: services.SiteState) -> dict[str, Any]:
+    return {
+        "site": state.site.value,
+        "label": state.site.label,
+        "state": state.state,
+        "detail": state.detail,
+        "base_url": state.base_url,
+        "retry_at": state.retry_at.isoformat() if state.retry_at else None,
+        "checked": state.checked,
+    }
+
+
+def site_states() -> list[dict[str, Any]]:
+    """Every catalog site's state as far as known without sending a request (for the dashboard)."""
+    return [site_state_data(services.site_state(site)) for site in Site]
+
+
 def warning_data(site: Site, error: CatalogError) -> dict[str, Any]:
     retry_at = error.retry_at if isinstance(error, SiteBlocking) else None
     return {

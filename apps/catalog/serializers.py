@@ -39,3 +39,24 @@ class SearchResponseSerializer(serializers.Serializer):
     results = SearchResultSerializer(many=True)
     warnings = SearchWarningSerializer(many=True)
     cached = serializers.BooleanField()
+
+
+SITE_STATES = ["reachable", "blocked", "unreachable", "not_configured"]
+
+
+class SiteStateSerializer(serializers.Serializer):
+    site = serializers.ChoiceField(choices=SITE_CHOICES)
+    label = serializers.CharField(help_text="The site's name for people, e.g. aniworld.to.")
+    state = serializers.ChoiceField(
+        choices=SITE_STATES,
+        help_text="reachable (no block known, or it just answered), blocked (until retry_at), unreachable (a check "
+        "just failed without a block), not_configured (no valid address is set).",
+    )
+    detail = serializers.CharField(help_text="One sentence for people: the block's message, or why it is unusable.")
+    base_url = serializers.CharField(allow_null=True)
+    retry_at = serializers.DateTimeField(allow_null=True, help_text="While blocked: when Aniworld asks it again.")
+    checked = serializers.BooleanField(help_text="A request was sent just now to learn this state.")
+
+
+class SitesResponseSerializer(serializers.Serializer):
+    sites = SiteStateSerializer(many=True)

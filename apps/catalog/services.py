@@ -95,6 +95,62 @@ def check_now(site: Site) -> None:
     blocks.forget(Site(site))
 
 
+SITE_REACHABLE = "reachable"
+SITE_BLOCKED = "blocked"
+SITE_UNREACHABLE = "unreachable"
+SITE_NOT_CONFIGURED = "not_configured"
+
+
+@dataclass(frozen=True)
+class SiteState:
+    """What Aniworld knows about one catalog site; ``checked`` says a request was just sent to learn it."""
+
+    site: Site
+    state: str
+    detail: str
+    base_url: str | None = None
+    retry_at: datetime | None = None
+    checked: bool = False
+
+
+def site_state(site: Site) -> SiteState:
+    """The site's state without sending anything: not configured, blocked until its retry time, or reachable."""
+    site = Site(site)
+    try:
+        base_url = conf.site_base_url(site)
+    except ValueError as exc:
+        return SiteState(site, SITE_NOT_CONFIGURED, f"No valid address is set for {site.label}: {exc}.")
+    block = blocks.known(site)
+    if block is not None:
+        return SiteState(site, SITE_BLOCKED, str(block), base_url, block.retry_at)
+    return SiteState(site, SITE_REACHABLE, "No block known.", base_url)
+
+
+def check_site(site: Site) -> SiteState:
+    """Ask the site now (one request to its home page), forgetting a known block first.
+
+    A block it still answers with is remembered again with its new retry time.
+    """
+    site = Site(site)
+    current = site_state(site)
+    if current.state == SITE_NOT_CONFIGURED:
+        return current
+    check_now(site)
+    try:
+        _from_site(site, _fetch_home, site, current.base_url)
+    except SiteBlocking as exc:
+        return SiteState(site, SITE_BLOCKED, str(exc), current.base_url, exc.retry_at, checked=True)
+    except CatalogError as exc:
+        return SiteState(site, SITE_UNREACHABLE, str(exc), current.base_url, checked=True)
+    return SiteState(site, SITE_REACHABLE, "Answered just now.", current.base_url, checked=True)
+
+
+def _fetch_home(site: Site, base_url: str) -> None:
+    page = get_client().fetch(base_url + "/", bucket=site.value, strict_blocking=True, label=site.label)
+    if page.status >= 500:
+        raise SiteUnavailable(f"{site.label} answered HTTP {page.status}")
+
+
 def search_sites(query: str, sites: Iterable[Site] | None = None) -> SearchOutcome:
     """Search the given sites (all by default) in parallel; one site failing does not hide the others."""
     chosen = [Site(site) for site in (sites or list(Site))]

@@ -9,7 +9,12 @@ from rest_framework.views import APIView
 
 from aniworld_site.errors import ServiceUnavailable
 from apps.catalog import selectors
-from apps.catalog.serializers import MAX_QUERY_LENGTH, SearchQuerySerializer, SearchResponseSerializer
+from apps.catalog.serializers import (
+    MAX_QUERY_LENGTH,
+    SearchQuerySerializer,
+    SearchResponseSerializer,
+    SitesResponseSerializer,
+)
 from apps.catalog.throttles import CatalogRateThrottle
 from apps.catalog.types import Site
 
@@ -69,3 +74,15 @@ class SearchView(APIView):
                 f"The catalog could not be searched: {first}", code="catalog_unavailable", details=details
             ) from failed
         return Response(data)
+
+
+class SitesView(APIView):
+    """The catalog sites' states, from the known blocks and the configuration (sends no request)."""
+
+    @extend_schema(
+        tags=["catalog"],
+        summary="Each catalog site's state: reachable, blocked until a time, or not configured",
+        responses={200: SitesResponseSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"sites": selectors.site_states()})

@@ -15,6 +15,8 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.catalog import blocks
+from apps.catalog.types import Site
 from apps.queue import heartbeats
 from apps.queue.errors import InvalidQueueRequest, ItemNotFound
 from apps.queue.models import (
@@ -31,7 +33,63 @@ from apps.queue.models import (
 DEFAULT_LIST_LIMIT = 200
 
 
-def item_data(item: DownloadItem) -> dict[str, Any]:
+def worker_node(worker_id: str) -> str | None:
+    """The node name in a worker id (``NODE:pid:task``, written by workers.node.worker_identity)."""
+    return (worker_id.split(":", 1)[0] or None) if worker_id else None
+
+
+def blocked_sites(now: datetime | None = None) -> dict[str, datetime]:
+    """Site -> time until which it blocks us: the queue's record, or the catalog's known block if later."""
+    now = now or timezone.now()
+    until: dict[str, datetime] = {}
+    recorded = QueueControl.objects.filter(pk=QueueControl.ROW_ID).values_list("blocked_sites", flat=True).first()
+    for site, value in (recorded or {}).items():
+        try:
+            until[site] = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            continue
+    for site in Site:
+        try:
+            block = blocks.known(site)
+        except Exception:  # the cache is Redis: without it the queue's own record must do
+            block = None
+        if block is not None and (site.value not in until or block.retry_at > until[site.value]):
+            until[site.value] = block.retry_at
+    return {site: time for site, time in until.items() if time > now}
+
+
+def site_label(site: str) -> str:
+    try:
+        return Site(site).label
+    except ValueError:
+        return site
+
+
+def wait_reason(item: DownloadItem, blocked: dict[str, datetime], now: datetime) -> dict[str, Any] | None:
+    """Why a pending item does not start yet: its site blocks us, or it waits to retry after an error."""
+    if item.state != ItemState.PENDING:
+        return None
+    site_until = blocked.get(item.site)
+    if site_until is not None:
+        until = max(site_until, item.next_attempt_at) if item.next_attempt_at else site_until
+        label = site_label(item.site)
+        return {
+            "kind": "site_blocked",
+            "site": item.site,
+            "until": until,
+            "message": f"{label} is blocking us, next try {until:%H:%M} UTC",
+        }
+    if item.next_attempt_at and item.next_attempt_at > now:
+        return {
+            "kind": "retry",
+            "site": item.site,
+            "until": item.next_attempt_at,
+            "message": f"Retrying after an error at {item.next_attempt_at:%H:%M} UTC",
+        }
+    return None
+
+
+def item_data(item: DownloadItem, wait: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": item.pk,
         "episode_id": item.episode_id,
@@ -52,6 +110,8 @@ def item_data(item: DownloadItem) -> dict[str, Any]:
         "speed": item.speed,
         "eta_seconds": item.eta_seconds,
         "worker_id": item.worker_id or None,
+        "worker_node": worker_node(item.worker_id),
+        "wait": wait,
         "file_path": item.file_path or None,
         "created_at": item.created_at,
         "started_at": item.started_at,
@@ -250,9 +310,11 @@ def status(limit: int = DEFAULT_LIST_LIMIT, cursors: dict[str, str] | None = Non
     counts = state_counts()
     result: dict[str, Any] = {"state": queue_state()}
     pages: dict[str, dict[str, Any]] = {}
+    now = timezone.now()
+    blocked = blocked_sites(now)
     for queue_list in QUEUE_LISTS:
         items, next_cursor = list_page(queue_list, limit, cursors.get(queue_list.name))
-        result[queue_list.name] = [item_data(item) for item in items]
+        result[queue_list.name] = [item_data(item, wait_reason(item, blocked, now)) for item in items]
         pages[queue_list.name] = {"count": queue_list.count(counts), "next_cursor": next_cursor}
     result["pages"] = pages
     result["stats"] = stats(counts)

@@ -49,6 +49,15 @@ class PriorityRequest(serializers.Serializer):
     priority = serializers.ChoiceField(choices=PRIORITY_NAMES)
 
 
+class WaitReason(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["site_blocked", "retry"], help_text="site_blocked: its catalog site blocks us; retry: after an error."
+    )
+    site = serializers.CharField()
+    until = serializers.DateTimeField(help_text="When it is tried next.")
+    message = serializers.CharField(help_text='For people, e.g. "aniworld.to is blocking us, next try 14:32 UTC".')
+
+
 class ItemResponse(serializers.Serializer):
     id = serializers.IntegerField()
     episode_id = serializers.IntegerField()
@@ -69,6 +78,10 @@ class ItemResponse(serializers.Serializer):
     speed = serializers.FloatField(allow_null=True, help_text="Bytes per second.")
     eta_seconds = serializers.IntegerField(allow_null=True)
     worker_id = serializers.CharField(allow_null=True)
+    worker_node = serializers.CharField(allow_null=True, help_text="Name of the node (host) whose worker runs it.")
+    wait = WaitReason(
+        allow_null=True, help_text="Why a pending item does not start yet (status lists only); null when it may start."
+    )
     file_path = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -237,4 +250,11 @@ class QueueStatsResponse(StatsResponse):
             "are ordered by score band (tenths), then throughput, then the configured rank; hosters without "
             "attempts keep their configured position."
         )
+    )
+
+
+class TryNowResponse(serializers.Serializer):
+    site = serializers.DictField(help_text="The site's state after the fresh check (as in GET /api/catalog/sites).")
+    released = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Waiting items of that site that may start now."
     )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("/reorder", views.ReorderView.as_view(), name="queue-reorder"),
     path("/completed", views.ClearCompletedView.as_view(), name="queue-clear-completed"),
     path("/retry", views.RetryView.as_view(), name="queue-retry"),
+    path("/sites/<str:site>/try-now", views.TryNowView.as_view(), name="queue-site-try-now"),
     path("/<int:pk>", views.ItemView.as_view(), name="queue-item"),
     path("/<int:pk>/priority", views.PriorityView.as_view(), name="queue-item-priority"),
     path("/<int:pk>/pause", views.HoldView.as_view(), name="queue-item-hold"),

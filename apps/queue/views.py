@@ -7,12 +7,16 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from redis.exceptions import RedisError
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aniworld_site.errors import ServiceUnavailable
 from aniworld_site.schema import ERROR_RESPONSE
+from apps.catalog import selectors as catalog_selectors
+from apps.catalog import services as catalog
+from apps.catalog.types import Site
 from apps.queue import selectors, services
 from apps.queue import serializers as s
 from apps.queue.errors import InvalidQueueRequest
@@ -211,3 +215,24 @@ class ReleaseView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         return Response(selectors.item_data(services.release_item(pk)))
+
+
+class TryNowView(APIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="api_queue_site_try_now",
+        summary="Check a catalog site now; when it answers, its waiting downloads may start at once",
+        description="Sends one request to the site (forgetting its known block). When the site answers without a "
+        "block, its block is cleared and every waiting item of that site becomes eligible; when it still blocks us, "
+        "the new retry time is remembered and nothing changes.",
+        request=None,
+        responses={200: s.TryNowResponse, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, site: str) -> Response:
+        try:
+            chosen = Site(site)
+        except ValueError:
+            raise NotFound(f"No catalog site {site!r}; use one of: {', '.join(Site)}.") from None
+        state = catalog.check_site(chosen)
+        released = services.clear_site_wait(chosen.value) if state.state == catalog.SITE_REACHABLE else []
+        return Response({"site": catalog_selectors.site_state_data(state), "released": released})

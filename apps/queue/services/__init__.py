@@ -2,7 +2,7 @@
 
 - :mod:`.commands` — the owner's commands: add, cancel, remove, reorder, priority, hold/release,
   retry, start/pause/stop, history.
-- :mod:`.dispatcher` — dispatch, lease reaping and the beat tick.
+- :mod:`.dispatcher` — dispatch, lease reaping, the beat tick, and a site's wait cleared ("try now").
 - :mod:`.worker` — the worker side: claim, renew, complete, fail.
 - :mod:`.transfer` — queue import/export.
 
@@ -29,6 +29,7 @@ from apps.queue.services.commands import (
 from apps.queue.services.common import episode_label
 from apps.queue.services.dispatcher import (
     celery_queue_for,
+    clear_site_wait,
     dispatch,
     dispatch_when_concurrency_changes,
     reap_expired_leases,
@@ -54,6 +55,7 @@ __all__ = [
     "cancel_item",
     "celery_queue_for",
     "clear_completed",
+    "clear_site_wait",
     "complete_item",
     "control_signal",
     "delete_orphaned_partials",

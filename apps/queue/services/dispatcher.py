@@ -104,6 +104,23 @@ def dispatch() -> list[int]:
     return dispatched
 
 
+def clear_site_wait(site: str) -> list[int]:
+    """The site answered again (the owner asked to try now): forget its block and let its waiting items start."""
+    now = timezone.now()
+    with transaction.atomic():
+        control = control_row(lock=True)
+        if site in (control.blocked_sites or {}):
+            control.blocked_sites = {key: until for key, until in control.blocked_sites.items() if key != site}
+            control.save(update_fields=["blocked_sites", "updated_at"])
+        waiting = DownloadItem.objects.filter(state=ItemState.PENDING, site=site, next_attempt_at__gt=now)
+        released = list(waiting.values_list("pk", flat=True))
+        if released:
+            DownloadItem.objects.filter(pk__in=released).update(next_attempt_at=None, updated_at=now)
+            announce(released, "site_cleared")
+        dispatch_after_commit()
+    return released
+
+
 def celery_queue_for(priority: int) -> str:
     return DOWNLOAD_QUEUES[Priority(priority).name]
 
