@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from aniworld_site.errors import JsonErrorsMixin
 from apps.catalog.views import SitesView
 from apps.library.views import AddSeriesView
-from apps.web.views import health
+from apps.web.views import DashboardView, health
 
 
 class SchemaView(JsonErrorsMixin, SpectacularAPIView):
@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/", include("apps.configuration.urls")),  # /api/config, /api/config/validate, /api/setup
     path("api/anime", include("apps.library.urls")),  # /api/anime, /api/anime/<id>/…
     path("api/search/add", AddSeriesView.as_view(), name="search-add"),  # the library owns series creation
+    path("api/dashboard", DashboardView.as_view(), name="dashboard-overview"),
     path("api/catalog/sites", SitesView.as_view(), name="catalog-sites"),
     path("api/search", include("apps.catalog.urls")),  # /api/search (…/add is the library's, above)
     path("api/queue", include("apps.queue.urls")),  # /api/queue/…

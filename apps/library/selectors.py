@@ -228,3 +228,42 @@ def parse_episode_numbers(text: str) -> list[int]:
             raise ValueError(f"{text!r} names more than {MAX_EPISODE_NUMBERS} episodes")
         numbers.extend(range(first, last + 1))
     return list(dict.fromkeys(numbers))
+
+
+def library_totals() -> dict[str, int]:
+    """Counts for the dashboard: series, episodes, missing (no file, not ignored) and upgradable files.
+
+    Upgradable is judged per file with :func:`assess_episode`, reading only present files whose language
+    and the site's languages are both known (one query, no model instances).
+    """
+    episodes = Episode.objects.aggregate(
+        total=Count("id"),
+        missing=Count("id", filter=Q(state=EpisodeState.MISSING)),
+        present=Count("id", filter=Q(state=EpisodeState.PRESENT)),
+        ignored=Count("id", filter=Q(state=EpisodeState.IGNORED)),
+    )
+    preferences = {
+        series_id: language_preference(Series(language_preference=override))
+        for series_id, override in Series.objects.values_list("id", "language_preference")
+    }
+    candidates = (
+        Episode.objects.filter(state=EpisodeState.PRESENT, file_language__isnull=False)
+        .exclude(file_path="")
+        .exclude(languages_available=[])
+        .values_list("season__series_id", "file_language", "languages_available", "file_path")
+    )
+    upgradable = 0
+    for series_id, file_language, offered, file_path in candidates.iterator(chunk_size=2000):
+        probe = Episode(
+            state=EpisodeState.PRESENT, file_language=file_language, languages_available=offered, file_path=file_path
+        )
+        if assess_episode(probe, preferences[series_id]).status == EpisodeStatus.UPGRADABLE:
+            upgradable += 1
+    return {
+        "series": len(preferences),
+        "episodes": episodes["total"],
+        "present": episodes["present"],
+        "missing": episodes["missing"],
+        "ignored": episodes["ignored"],
+        "upgradable": upgradable,
+    }

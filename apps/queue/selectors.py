@@ -395,3 +395,37 @@ def open_item_ids(episode_ids: list[int]) -> dict[int, int]:
         "episode_id", "pk"
     )
     return dict(rows)
+
+
+def workers_by_node() -> list[dict[str, Any]]:
+    """Live workers grouped by node, each with the downloads it runs now (label and progress).
+
+    Raises a Redis error when Redis is unreachable (as :func:`live_workers`).
+    """
+    workers = live_workers()
+    running_ids = {entry.get("item_id") for worker in workers for entry in worker.get("active") or []}
+    items = {item.pk: item for item in DownloadItem.objects.filter(pk__in=[i for i in running_ids if i is not None])}
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    for worker in workers:
+        doing = [
+            {
+                "item_id": item.pk,
+                "label": item.label,
+                "state": item.state,
+                "progress_percent": item.progress_percent,
+                "speed": item.speed,
+                "hoster": item.hoster or None,
+            }
+            for entry in worker.get("active") or []
+            if (item := items.get(entry.get("item_id"))) is not None
+        ]
+        nodes.setdefault(str(worker.get("node") or "?"), []).append(
+            {
+                "name": worker.get("name"),
+                "concurrency": worker.get("concurrency"),
+                "stopping": bool(worker.get("stopping")),
+                "age_seconds": worker.get("age_seconds"),
+                "doing": doing,
+            }
+        )
+    return [{"node": node, "workers": members} for node, members in sorted(nodes.items())]
