@@ -56,9 +56,33 @@
     parts.push(formatBytes(item.bytes_done) + (item.bytes_total ? " of " + formatBytes(item.bytes_total) : ""));
     if (item.speed) parts.push(formatBytes(item.speed) + "/s");
     if (item.eta_seconds !== null && item.eta_seconds !== undefined) parts.push("ETA " + formatDuration(item.eta_seconds));
+    if (item.language) parts.push(item.language);
     if (item.hoster) parts.push(item.hoster);
-    if (item.worker_id) parts.push("on " + item.worker_id);
+    if (item.worker_node) parts.push("on " + item.worker_node);
     return parts.join(" · ");
+  }
+
+  function languageName(item) {
+    const value = item.language_used || item.language;
+    return value ? lists.languages[value] || value : null;
+  }
+
+  function clock(value) {
+    return new Date(value).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  }
+
+  // Why a waiting item does not start yet, in the reader's time zone.
+  function waitText(item) {
+    const wait = item.wait;
+    if (wait && wait.kind === "site_blocked") return (lists.sites[wait.site] || wait.site) + " is blocking us, next try " + clock(wait.until);
+    if (wait && wait.kind === "retry") return "Retrying after an error, next try " + clock(wait.until);
+    return null;
+  }
+
+  // Language, hoster, size and node of a row, each only when known.
+  function facts(item) {
+    return [languageName(item), item.hoster, item.bytes_total ? formatBytes(item.bytes_total) : null, item.worker_node ? "on " + item.worker_node : null]
+      .filter(Boolean).join(" · ");
   }
 
   function label(item) {
@@ -66,7 +90,7 @@
   }
 
   function activeRow(item) {
-    return el("li", { class: "list-group-item", dataset: { itemId: item.id, hoster: item.hoster || "", workerId: item.worker_id || "" } },
+    return el("li", { class: "list-group-item", dataset: { itemId: item.id, hoster: item.hoster || "", workerNode: item.worker_node || "", language: languageName(item) || "" } },
       el("div", { class: "d-flex justify-content-between align-items-start gap-2" },
         label(item),
         el("span", { class: "d-flex gap-2 align-items-center flex-shrink-0" },
@@ -74,28 +98,37 @@
           el("button", { class: "btn btn-sm btn-outline-danger", type: "button", title: "Cancel (deletes the partial file)", "aria-label": "Cancel",
             "data-action": "cancel", onclick: () => cancel(item) }, el("i", { class: "bi bi-x-lg" })))),
       el("div", { class: "mt-2" }, progressBar(item)),
-      el("div", { class: "small text-body-secondary mt-1 progress-text text-break" }, progressText(item)));
+      el("div", { class: "small text-body-secondary mt-1 progress-text text-break" }, progressText({ ...item, language: languageName(item) })));
   }
 
   function pendingRow(item, index, list) {
     const samePriority = list.filter((other) => other.priority === item.priority && other.state === "pending");
     const position = samePriority.indexOf(item);
+    const wait = waitText(item);
+    const details = facts(item);
     const select = el("select", { class: "form-select form-select-sm w-auto", "aria-label": "Priority",
       onchange: (event) => act("post", "/api/queue/" + item.id + "/priority", { priority: event.target.value }) },
       Object.entries(lists.priorities).map(([value, name]) => el("option", { value: value, selected: value === item.priority }, name)));
     const held = item.state === "paused";
-    return el("li", { class: "list-group-item", dataset: { itemId: item.id, state: item.state } },
+    const movable = item.state === "pending";
+    return el("li", { class: "list-group-item pending-row", draggable: movable ? "true" : false, dataset: { itemId: item.id, state: item.state },
+      ondragstart: (event) => { dragged = item; event.dataTransfer.effectAllowed = "move"; event.dataTransfer.setData("text/plain", String(item.id)); event.currentTarget.classList.add("dragging"); },
+      ondragend: (event) => { event.currentTarget.classList.remove("dragging"); clearDropMarks(); } },
       el("div", { class: "d-flex align-items-start gap-2" },
+        movable ? el("i", { class: "bi bi-grip-vertical text-body-secondary drag-handle flex-shrink-0", title: "Drag to reorder (or use the arrows)", "aria-hidden": "true" }) : null,
         el("input", { class: "form-check-input flex-shrink-0 pending-choice", type: "checkbox", checked: chosen.has(item.id),
           "aria-label": "Choose " + item.label, onchange: (event) => { if (event.target.checked) chosen.add(item.id); else chosen.delete(item.id); showChoice(); } }),
         el("span", { class: "badge " + (PRIORITY_BADGE[item.priority] || "") }, lists.priorities[item.priority] || item.priority),
         el("span", { class: "flex-grow-1 min-w-0" }, label(item)),
         held ? el("span", { class: "badge text-bg-warning" }, "on hold") : null),
-      item.last_error ? errorSummary(item.last_error) : null,
+      wait ? el("div", { class: "small mt-1 wait-reason text-warning-emphasis" }, el("i", { class: "bi bi-hourglass-split" }), " " + wait) : null,
+      item.last_error && !(item.wait && item.wait.kind === "site_blocked") ? errorSummary(item.last_error) : null,
       el("div", { class: "d-flex flex-wrap align-items-center gap-2 mt-2" },
-        item.next_attempt_at ? el("span", { class: "small text-body-secondary me-auto" }, "retry at " + new Date(item.next_attempt_at).toLocaleTimeString()) : el("span", { class: "me-auto" }),
+        el("span", { class: "small text-body-secondary me-auto item-facts" }, details),
         select,
         el("div", { class: "btn-group btn-group-sm" },
+          el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move to the top of the queue", "aria-label": "Move to top", "data-action": "top",
+            disabled: !movable || list.find((other) => other.state === "pending") === item, onclick: () => moveTo(item, 0) }, el("i", { class: "bi bi-chevron-double-up" })),
           el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move up", "aria-label": "Move up", disabled: position <= 0,
             onclick: () => act("post", "/api/queue/reorder", { item_id: item.id, new_position: position - 1 }) }, el("i", { class: "bi bi-arrow-up" })),
           el("button", { class: "btn btn-outline-secondary", type: "button", title: "Move down", "aria-label": "Move down", disabled: position < 0 || position >= samePriority.length - 1,
@@ -126,6 +159,7 @@
       el("div", { class: "d-flex align-items-start gap-2" },
         el("i", { class: icon + " flex-shrink-0", title: lists.item_states[item.state] || item.state }),
         el("span", { class: "flex-grow-1 min-w-0" }, label(item))),
+      item.state === "completed" ? el("div", { class: "small text-body-secondary ms-4 item-facts text-break" }, facts(item)) : null,
       el("div", { class: "d-flex flex-wrap align-items-center gap-2 mt-1 ms-4" },
         cancelled ? el("span", { class: "badge text-bg-secondary" }, lists.item_states.cancelled) : null,
         el("span", { class: "small text-body-secondary me-auto" }, item.finished_at ? new Date(item.finished_at).toLocaleString() : ""),
@@ -133,6 +167,55 @@
           onclick: () => act("post", "/api/queue/retry", { ids: [item.id] }, "Queued again") }, "Retry") : null),
       failed && item.last_error ? el("div", { class: "ms-4" }, errorSummary(item.last_error)) : null);
   }
+
+  // Move a waiting item to ``index`` in the whole waiting list: it takes the priority of the item it lands
+  // before (or after, at the end), then its place among that priority's waiting items.
+  let dragged = null;
+  async function moveTo(item, index) {
+    const others = pendingItems.filter((other) => other.id !== item.id && other.state === "pending");
+    const visible = pendingItems.filter((other) => other.id !== item.id);
+    const landing = visible[Math.min(index, visible.length - 1)];
+    if (!landing) return;
+    const priority = index < visible.length ? landing.priority : visible[visible.length - 1].priority;
+    const before = visible.slice(0, index).filter((other) => other.priority === priority && other.state === "pending").length;
+    if (priority !== item.priority) {
+      const changed = await Api.post("/api/queue/" + item.id + "/priority", { priority: priority });
+      if (!changed.ok) { toast(changed.message, "danger"); return scheduleRefresh(0); }
+    }
+    act("post", "/api/queue/reorder", { item_id: item.id, new_position: Math.min(before, others.length) });
+  }
+
+  function clearDropMarks() {
+    document.querySelectorAll("#pending-list .drop-before, #pending-list .drop-after").forEach((row) => row.classList.remove("drop-before", "drop-after"));
+  }
+
+  function dropTarget(event) {
+    const row = event.target.closest("#pending-list [data-item-id]");
+    if (!row) return null;
+    const box = row.getBoundingClientRect();
+    return { row: row, after: event.clientY > box.top + box.height / 2 };
+  }
+
+  const pendingList = document.getElementById("pending-list");
+  pendingList.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    const target = dropTarget(event);
+    clearDropMarks();
+    if (target) target.row.classList.add(target.after ? "drop-after" : "drop-before");
+  });
+  pendingList.addEventListener("drop", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    const target = dropTarget(event);
+    clearDropMarks();
+    const item = dragged;
+    dragged = null;
+    if (!target || Number(target.row.dataset.itemId) === item.id) return;
+    const visible = pendingItems.filter((other) => other.id !== item.id);
+    const index = visible.findIndex((other) => other.id === Number(target.row.dataset.itemId)) + (target.after ? 1 : 0);
+    moveTo(item, index);
+  });
 
   function list(id, items, row, empty) {
     const target = document.getElementById(id);
@@ -208,7 +291,8 @@
       speed: data.speed_bytes_per_second,
       eta_seconds: data.eta_seconds,
       hoster: row.dataset.hoster || null,
-      worker_id: row.dataset.workerId || null,
+      worker_node: row.dataset.workerNode || null,
+      language: row.dataset.language || null,
     };
     const bar = row.querySelector(".progress-bar");
     if (bar && item.progress_percent !== null) bar.style.width = item.progress_percent + "%";
@@ -250,6 +334,7 @@
   });
   document.getElementById("retry-failed").addEventListener("click", () => act("post", "/api/queue/retry", {}, "Failed downloads queued again"));
 
+  document.addEventListener("aniworld:queue-changed", () => scheduleRefresh(0));
   Realtime.on("download_progress", updateProgress);
   Realtime.on("queue_status", (frame) => (frame.data && frame.data.active ? render(frame.data) : scheduleRefresh()));
   ["download_complete", "download_failed", "queue_started", "queue_stopped", "queue_paused", "queue_resumed"]
