@@ -51,6 +51,22 @@ def result_data(result: SearchResult) -> dict[str, Any]:
     }
 
 
+COVER_CACHE_SECONDS = 24 * 3600
+MAX_CACHED_COVER_BYTES = 512 * 1024
+
+
+def search_cover(url: str) -> tuple[bytes, str]:
+    """A search result's cover from its catalog site, cached for a day (covers are fetched politely, once)."""
+    key = f"catalog:cover:{CACHE_VERSION}:{hashlib.sha256(url.encode('utf-8')).hexdigest()[:32]}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    body, content_type = services.download_cover(url)
+    if len(body) <= MAX_CACHED_COVER_BYTES:
+        cache.set(key, (body, content_type), COVER_CACHE_SECONDS)
+    return body, content_type
+
+
 def site_state_data(state: services.SiteState) -> dict[str, Any]:
     return {
         "site": state.site.value,

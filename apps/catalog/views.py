@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +18,7 @@ from apps.catalog.serializers import (
     SitesResponseSerializer,
 )
 from apps.catalog.throttles import CatalogRateThrottle
-from apps.catalog.types import Site
+from apps.catalog.types import CatalogError, Site
 
 
 class SearchView(APIView):
@@ -86,3 +88,35 @@ class SitesView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"sites": selectors.site_states()})
+
+
+# Shown when the site has no cover to give (a missing image would be a broken icon and a console error).
+COVER_PLACEHOLDER = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 45 64"><rect width="45" height="64" fill="#8884"/></svg>'
+)
+
+
+class SearchCoverView(APIView):
+    """A search result's cover, fetched from its catalog site by the server (pages load images only from here)."""
+
+    throttle_classes = [CatalogRateThrottle]
+
+    @extend_schema(
+        tags=["catalog"],
+        summary="The cover image of a search result (its cover_url), through the server",
+        parameters=[OpenApiParameter("url", str, required=True, description="A result's cover_url.")],
+        description="The cover from the catalog site (cached for a day); a neutral placeholder image when the site "
+        "has none, blocks us or the address is not a catalog cover.",
+        responses={(200, "image/*"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        url = request.query_params.get("url", "")
+        try:
+            body, content_type = selectors.search_cover(url)
+        except CatalogError:
+            response = HttpResponse(COVER_PLACEHOLDER, content_type="image/svg+xml")
+            response["Cache-Control"] = "private, max-age=600"
+            return response
+        response = HttpResponse(body, content_type=content_type)
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

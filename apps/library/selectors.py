@@ -133,7 +133,14 @@ def filter_series(
     missing: bool | None = None,
     site: str | None = None,
     monitored: bool | None = None,
+    references: Sequence[tuple[str, str]] | None = None,
 ) -> QuerySet[Series]:
+    """``references``: only these (site, slug) pairs (e.g. to mark search results already in the library)."""
+    if references is not None:
+        wanted = Q(pk__in=[])
+        for ref_site, ref_slug in references:
+            wanted |= Q(site=ref_site, slug=ref_slug)
+        queryset = queryset.filter(wanted)
     if search:
         term = search.strip()
         queryset = queryset.filter(

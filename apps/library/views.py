@@ -17,7 +17,7 @@ from aniworld_site.errors import ApiError, Conflict, ServiceUnavailable
 from aniworld_site.schema import ERROR_RESPONSE
 from apps.catalog import services as catalog
 from apps.catalog.throttles import CatalogRateThrottle
-from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, SiteBlocking
+from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, Site, SiteBlocking
 from apps.library import naming, selectors, services
 from apps.library.models import ScanRun, Series, UnmatchedFile
 from apps.library.serializers import (
@@ -100,6 +100,27 @@ def _optional_bool(request: Request, name: str) -> bool | None:
     raise ApiError(f"'{name}' must be true or false.", code="invalid", details={name: raw})
 
 
+MAX_REFERENCES = 100
+
+
+def _references(request: Request) -> list[tuple[str, str]] | None:
+    """``?references=aniworld:slug,sto:slug`` as (site, slug) pairs; None when not given."""
+    raw = request.query_params.get("references")
+    if raw is None:
+        return None
+    pairs = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        site, _, slug = entry.partition(":")
+        if site not in {choice.value for choice in Site} or not slug:
+            raise ApiError(f"'{entry}' is not a site:slug reference.", code="invalid", details={"references": raw})
+        pairs.append((site, slug))
+    if len(pairs) > MAX_REFERENCES:
+        raise ApiError(f"At most {MAX_REFERENCES} references at once.", code="invalid")
+    return pairs
+
+
 class SeriesListView(generics.ListAPIView):
     """Series in the library with episode and missing counts."""
 
@@ -119,6 +140,7 @@ class SeriesListView(generics.ListAPIView):
             missing=_optional_bool(self.request, "missing"),
             site=site,
             monitored=_optional_bool(self.request, "monitored"),
+            references=_references(self.request),
         ).order_by("title", "id")
 
     @extend_schema(
@@ -127,6 +149,12 @@ class SeriesListView(generics.ListAPIView):
             OpenApiParameter("missing", bool, description="true: only series with missing episodes."),
             OpenApiParameter("site", str, enum=["aniworld", "sto"]),
             OpenApiParameter("monitored", bool),
+            OpenApiParameter(
+                "references",
+                str,
+                description="Only these series, as comma-separated site:slug (at most 100), e.g. to tell which "
+                "search results are already in the library.",
+            ),
         ],
         responses={200: SeriesListSerializer(many=True), 400: ERROR_RESPONSE},
     )
