@@ -12,6 +12,7 @@ from aniworld_site.limits import database_id_field
 from apps.catalog.types import LANGUAGE_CHOICES, SITE_CHOICES
 from apps.library import selectors
 from apps.library.models import Episode, ScanRun, Series, UnmatchedFile
+from apps.queue import selectors as queue_selectors
 from apps.queue.serializers import PRIORITY_NAMES
 
 SLUG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,199}$")
@@ -52,10 +53,19 @@ class SeriesListSerializer(serializers.ModelSerializer):
         return cover_url_for(series)
 
 
+class EpisodeFailureSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField(help_text="The failed queue item.")
+    error = serializers.CharField()
+    at = serializers.DateTimeField(allow_null=True, help_text="When it failed.")
+
+
 class EpisodeSerializer(serializers.ModelSerializer):
     status = serializers.CharField(help_text="present, upgradable, missing, unavailable, queued, downloading, ignored")
     status_reason = serializers.CharField()
     best_language = serializers.CharField(allow_null=True, help_text="Best wanted language the site offers.")
+    last_failure = EpisodeFailureSerializer(
+        allow_null=True, required=False, help_text="While missing: its newest failed download (series detail only)."
+    )
 
     class Meta:
         model = Episode
@@ -72,6 +82,7 @@ class EpisodeSerializer(serializers.ModelSerializer):
             "file_path",
             "file_size",
             "file_language",
+            "last_failure",
         ]
 
 
@@ -120,8 +131,13 @@ class SeriesDetailSerializer(SeriesListSerializer):
     @extend_schema_field(SeasonSerializer(many=True))
     def get_seasons(self, series: Series) -> list[dict]:
         seasons: dict[int, list[dict]] = {}
-        for episode, assessed in self._assessed(series):
-            seasons.setdefault(episode.season.number, []).append(_episode_data(episode, assessed))
+        assessed_episodes = self._assessed(series)
+        failures = queue_selectors.latest_failures([episode.pk for episode, _a in assessed_episodes])
+        for episode, assessed in assessed_episodes:
+            data = _episode_data(episode, assessed)
+            # Why it is still missing: the newest failed download, while the episode has no file.
+            data["last_failure"] = failures.get(episode.pk) if assessed.status == "missing" else None
+            seasons.setdefault(episode.season.number, []).append(data)
         for number in series.seasons.values_list("number", flat=True):
             seasons.setdefault(number, [])
         return [
@@ -261,3 +277,18 @@ class EpisodeSourcesSerializer(serializers.Serializer):
     languages = SourceLanguageSerializer(many=True, help_text="In the order the episode page lists them.")
     fetched_at = serializers.DateTimeField(help_text="When the episode page was read.")
     cached = serializers.BooleanField(help_text="Answered from the few-minute cache.")
+
+
+class IgnoreRequestSerializer(serializers.Serializer):
+    episode_ids = serializers.ListField(child=database_id_field(), allow_empty=False, max_length=5000)
+    ignored = serializers.BooleanField(help_text="true: never count them missing; false: undo (missing or present).")
+
+
+class IgnoreResponseSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+
+
+class DeletedFileSerializer(serializers.Serializer):
+    episode_id = serializers.IntegerField()
+    state = serializers.CharField(help_text="The episode's state now (missing, unless ignored or queued).")
+    deleted = serializers.CharField(help_text="The deleted file, relative to the library.")

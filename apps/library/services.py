@@ -661,6 +661,30 @@ def episodes_to_download(series: Series, episode_ids: list[int] | None, *, all_m
     return wanted
 
 
+class EpisodeHasNoFile(Exception):
+    pass
+
+
+def delete_episode_file(episode_id: int) -> Episode:
+    """Delete the episode's file from the library (the owner asked): a present episode becomes missing.
+
+    Raises :class:`EpisodeHasNoFile` when there is none, :class:`naming.UnsafePathError` for a stored path
+    outside the library, OSError when the file cannot be deleted.
+    """
+    with transaction.atomic():
+        episode = Episode.objects.select_for_update().get(pk=episode_id)
+        if not episode.file_path:
+            raise EpisodeHasNoFile(f"Episode {episode_id} has no file.")
+        path = naming.resolve_inside(library_root().resolve(), episode.file_path)
+        path.unlink(missing_ok=True)
+        episode.file_path, episode.file_size, episode.file_language = "", None, None
+        if episode.state == EpisodeState.PRESENT:  # ignored stays ignored; a queued upgrade stays queued
+            episode.state = EpisodeState.MISSING
+        episode.save(update_fields=["file_path", "file_size", "file_language", "state", "updated_at"])
+    logger.info("episode %s: file %s deleted by the owner", episode_id, path)
+    return episode
+
+
 def set_episodes_ignored(episode_ids: list[int], ignored: bool = True) -> int:
     """Mark episodes ignored (never counted missing), or undo it (back to present/missing)."""
     count = 0

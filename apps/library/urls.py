@@ -12,6 +12,8 @@ urlpatterns = [
     path("/<int:pk>/refresh", views.SeriesRefreshView.as_view(), name="library-series-refresh"),
     path("/<int:pk>/download", views.SeriesDownloadView.as_view(), name="library-series-download"),
     path("/<int:pk>/cover", views.SeriesCoverView.as_view(), name="library-series-cover"),
+    path("/<int:pk>/episodes/ignore", views.EpisodesIgnoreView.as_view(), name="library-episodes-ignore"),
+    path("/<int:pk>/episodes/<int:episode_pk>/file", views.EpisodeFileView.as_view(), name="library-episode-file"),
     path(
         "/<int:pk>/episodes/<int:episode_pk>/sources",
         views.EpisodeSourcesView.as_view(),

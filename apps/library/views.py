@@ -22,9 +22,12 @@ from apps.library import naming, selectors, services
 from apps.library.models import ScanRun, Series, UnmatchedFile
 from apps.library.serializers import (
     AddSeriesRequestSerializer,
+    DeletedFileSerializer,
     DownloadRequestSerializer,
     DownloadResultSerializer,
     EpisodeSourcesSerializer,
+    IgnoreRequestSerializer,
+    IgnoreResponseSerializer,
     RefreshResultSerializer,
     ScanStatusSerializer,
     SeriesDetailSerializer,
@@ -236,6 +239,51 @@ class EpisodeSourcesView(APIView):
         except CatalogError as exc:
             raise catalog_api_error(exc, not_found_status=status.HTTP_404_NOT_FOUND) from exc
         return Response(data)
+
+
+class EpisodesIgnoreView(APIView):
+    """Ignore episodes of this series (never counted missing, never queued by "all missing"), or undo it."""
+
+    @extend_schema(
+        request=IgnoreRequestSerializer,
+        responses={200: IgnoreResponseSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        series = get_series(pk)
+        body = IgnoreRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = body.validated_data["episode_ids"]
+        found = set(selectors.series_episodes(series).filter(pk__in=ids).values_list("pk", flat=True))
+        if unknown := sorted(set(ids) - found):
+            raise ApiError(f"Series {pk} has no episode {unknown}.", code="not_found", status_code=404)
+        changed = services.set_episodes_ignored(list(dict.fromkeys(ids)), body.validated_data["ignored"])
+        return Response({"changed": changed})
+
+
+class EpisodeFileView(APIView):
+    """The episode's file in the library."""
+
+    @extend_schema(
+        request=None,
+        responses={200: DeletedFileSerializer, 404: ERROR_RESPONSE, 409: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+        description="Deletes the file from disk; a present episode becomes missing (download it again to get "
+        "it back). 409 when the episode has no file.",
+    )
+    def delete(self, request: Request, pk: int, episode_pk: int) -> Response:
+        series = get_series(pk)
+        episode = selectors.series_episode(series, episode_pk)
+        if episode is None:
+            raise ApiError(f"Series {pk} has no episode with id {episode_pk}.", code="not_found", status_code=404)
+        deleted = episode.file_path
+        try:
+            episode = services.delete_episode_file(episode.pk)
+        except services.EpisodeHasNoFile as exc:
+            raise Conflict(str(exc), code="no_file") from exc
+        except naming.UnsafePathError as exc:
+            raise ApiError(str(exc), code="unsafe_path", status_code=400) from exc
+        except OSError as exc:
+            raise ServiceUnavailable(f"Could not delete the file: {exc.strerror or exc}.", code="not_deleted") from exc
+        return Response({"episode_id": episode.pk, "state": episode.state, "deleted": deleted})
 
 
 class SeriesDownloadView(APIView):

@@ -429,3 +429,16 @@ def workers_by_node() -> list[dict[str, Any]]:
             }
         )
     return [{"node": node, "workers": members} for node, members in sorted(nodes.items())]
+
+
+def latest_failures(episode_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per episode, its newest download that failed: the error and when (episodes without one are left out)."""
+    failures: dict[int, dict[str, Any]] = {}
+    rows = (
+        DownloadItem.objects.filter(episode_id__in=episode_ids, state=ItemState.FAILED)
+        .order_by("episode_id", F("finished_at").desc(nulls_last=True), "-id")
+        .values_list("episode_id", "last_error", "finished_at", "pk")
+    )
+    for episode_id, error, finished_at, item_id in rows:
+        failures.setdefault(episode_id, {"item_id": item_id, "error": error, "at": finished_at})
+    return failures

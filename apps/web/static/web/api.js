@@ -151,6 +151,7 @@
     get: (url) => call("GET", url),
     post: (url, body) => call("POST", url, body),
     put: (url, body) => call("PUT", url, body),
+    patch: (url, body) => call("PATCH", url, body),
     del: (url, body) => call("DELETE", url, body),
     el: el,
     formatBytes: formatBytes,
