@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from apps.catalog.types import CatalogError
@@ -50,9 +51,13 @@ class SeasonInline(admin.TabularInline):
 class EpisodeInline(admin.TabularInline):
     model = Episode
     extra = 0
-    fields = ["number", "title_de", "title_en", "state", "file_language", "file_path", "file_size"]
-    readonly_fields = ["file_path", "file_size"]
+    fields = ["number", "title_de", "title_en", "state", "file_language", "file_path", "file_size_shown"]
+    readonly_fields = ["file_path", "file_size_shown"]
     show_change_link = True
+
+    @admin.display(description="File size", ordering="file_size")
+    def file_size_shown(self, episode: Episode) -> str:
+        return human_size(episode.file_size)
 
 
 @admin.register(Series)
@@ -128,12 +133,16 @@ class SeasonAdmin(admin.ModelAdmin):
 
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "title_de", "state", "file_language", "file_size"]
+    list_display = ["__str__", "title_de", "state", "file_language", "file_size_shown"]
     list_filter = ["state", "file_language", "season__series__site"]
     search_fields = ["title_de", "title_en", "file_path", "season__series__title"]
     list_select_related = ["season__series"]
     readonly_fields = ["created_at", "updated_at"]
     actions = ["download_selected", "mark_ignored", "unignore"]
+
+    @admin.display(description="File size", ordering="file_size")
+    def file_size_shown(self, episode: Episode) -> str:
+        return human_size(episode.file_size)
 
     @admin.action(description="Download selected episodes")
     def download_selected(self, request: HttpRequest, queryset: QuerySet[Episode]) -> None:
@@ -153,9 +162,14 @@ class EpisodeAdmin(admin.ModelAdmin):
 
 @admin.register(UnmatchedFile)
 class UnmatchedFileAdmin(admin.ModelAdmin):
-    list_display = ["path", "size", "reason", "last_seen"]
+    list_display = ["path", "size_shown", "reason", "last_seen"]
     search_fields = ["path", "reason"]
-    readonly_fields = ["path", "size", "reason", "first_seen", "last_seen"]
+    readonly_fields = ["path", "size_shown", "reason", "first_seen", "last_seen"]
+    exclude = ["size"]
+
+    @admin.display(description="Size", ordering="size")
+    def size_shown(self, unmatched: UnmatchedFile) -> str:
+        return human_size(unmatched.size)
 
 
 @admin.register(ScanRun)
@@ -168,3 +182,8 @@ class ScanRunAdmin(admin.ModelAdmin):
     @admin.action(description="Rescan the library")
     def rescan_library(self, request: HttpRequest, queryset: QuerySet[ScanRun]) -> None:
         _start_scan(self, request)
+
+
+def human_size(size: int | None) -> str:
+    """Sizes as people read them (1.4 GB), not as a count of bytes."""
+    return filesizeformat(size) if size is not None else "—"

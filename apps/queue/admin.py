@@ -6,17 +6,23 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.library.admin import human_size
 from apps.queue import services
 from apps.queue.models import DownloadItem, QueueControl
 
 
 @admin.register(DownloadItem)
 class DownloadItemAdmin(admin.ModelAdmin):
-    list_display = ("id", "label", "state", "priority", "position", "attempts", "hoster", "bytes_done", "finished_at")
+    list_display = ("id", "label", "state", "priority", "position", "attempts", "hoster", "size", "finished_at")
     list_filter = ("state", "priority", "site", "hoster")
     search_fields = ("label", "last_error", "worker_id")
     ordering = ("priority", "position", "id")
     actions = ("cancel_items", "retry_items")
+
+    @admin.display(description="Downloaded", ordering="bytes_done")
+    def size(self, item: DownloadItem) -> str:
+        done = human_size(item.bytes_done)
+        return f"{done} of {human_size(item.bytes_total)}" if item.bytes_total else done
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

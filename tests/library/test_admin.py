@@ -105,3 +105,13 @@ def test_refresh_action_reports_catalog_errors(admin_client, show, fake_catalog)
     response = action(admin_client, "series", "refresh_from_site", [show.pk])
     (message,) = messages_of(response)
     assert message.startswith("Moonlit Blade: ") and "layout" in message
+
+
+def test_sizes_are_human_readable_and_celery_tables_are_hidden(admin_client, show):
+    episode = Episode.objects.get(file_path="x.mkv")
+    Episode.objects.filter(pk=episode.pk).update(file_size=1_500_000_000)
+    listing = admin_client.get("/admin/library/episode/").content.decode()
+    assert "1.4\xa0GB" in listing and "1500000000" not in listing
+    index = admin_client.get("/admin/").content.decode()
+    assert "django_celery_beat" not in index and "Periodic tasks" not in index
+    assert admin_client.get("/admin/django_celery_beat/periodictask/").status_code == 404
