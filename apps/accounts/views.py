@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aniworld_site.errors import ApiError
 from aniworld_site.schema import ERROR_RESPONSE
 from apps.accounts import services
 from apps.accounts.serializers import AuthStatusSerializer, LoginResponseSerializer, PasswordSerializer
@@ -47,6 +48,8 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         body = PasswordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        if not body.validated_data["password"]:
+            raise ApiError("Enter your password.", code="invalid", details={"password": ["Enter your password."]})
         issued = services.log_in(request._request, body.validated_data["password"])
         response = Response(
             {"access_token": issued.access_token, "token_type": "bearer", "expires_at": issued.expires_at}

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apps.configuration.defaults import field_label
 from apps.configuration.models import Settings
 from apps.configuration.validation import http_url_problem, naming_template_problems
 from workers.engine.ffmpeg import find_ffmpeg
@@ -87,4 +88,4 @@ def run_live_checks(candidate: Settings, library_path: str, errors: dict[str, li
         "naming_template": unless_invalid("naming_template", lambda: check_naming_template(candidate.naming_template)),
         "provider_urls": unless_invalid("provider_urls", lambda: check_provider_urls(candidate.provider_urls)),
     }
-    return {name: asdict(check) for name, check in checks.items()}
+    return {name: {**asdict(check), "label": field_label(name)} for name, check in checks.items()}

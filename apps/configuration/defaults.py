@@ -74,3 +74,40 @@ def default_notification_events() -> list[str]:
 
 def default_notification_urls() -> list[str]:
     return []
+
+
+# What the settings page calls each field (error messages name fields this way, never by their API names).
+FIELD_LABELS = {
+    "library_path": "Library folder",
+    "max_concurrent_downloads": "Downloads at once",
+    "max_retries": "Retries after a failure",
+    "retry_backoff_seconds": "First retry after",
+    "language_preference": "Language order",
+    "hoster_preference": "Hoster order",
+    "hoster_order_automatic": "Automatic hoster order",
+    "naming_template": "File naming template",
+    "provider_urls": "Catalog site URLs",
+    "provider_urls.aniworld": "aniworld.to base URL",
+    "provider_urls.sto": "s.to base URL",
+    "request_rates": "Requests per second",
+    "request_rates.aniworld": "aniworld.to requests per second",
+    "request_rates.sto": "s.to requests per second",
+    "check_new_episodes_hours": "Check for new episodes every",
+    "auto_queue_new_episodes": "Queue new episodes automatically",
+    "nightly_rescan_enabled": "Nightly rescan",
+    "nightly_rescan_time": "Rescan time",
+    "history_retention_days": "Keep finished downloads in history",
+    "speed_limit_bytes": "Speed limit per download",
+    "notification_urls": "Apprise URLs",
+    "notification_events": "Notify about",
+    "jellyfin_url": "Jellyfin / Emby URL",
+    "jellyfin_api_key": "Jellyfin API key",
+    "plex_url": "Plex URL",
+    "plex_token": "Plex token",
+    "plex_section_id": "Plex section id",
+    "ffmpeg": "ffmpeg",
+}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " ").replace(".", " ").capitalize())

@@ -114,11 +114,16 @@ class LiveCheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     detail = serializers.CharField()
     data = serializers.DictField()
+    label = serializers.CharField(help_text="What the settings page calls it.")
 
 
 class ValidationReportSerializer(serializers.Serializer):
     valid = serializers.BooleanField(help_text="True when every field is valid and every live check passed.")
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="By field; a mapping field's problem with one key also comes under `field.key` "
+        "(e.g. `provider_urls.aniworld`), for the input of that key.",
+    )
     checks = serializers.DictField(child=LiveCheckSerializer())
 
 
@@ -138,3 +143,15 @@ class SettingsChangeSerializer(serializers.Serializer):
     old_value = serializers.JSONField()
     new_value = serializers.JSONField()
     revision = serializers.IntegerField()
+
+
+class NamingPreviewRequestSerializer(serializers.Serializer):
+    naming_template = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4096)
+
+
+class NamingPreviewSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+    preview = serializers.CharField(allow_null=True, help_text="An episode's path, relative to the library.")
+    film_preview = serializers.CharField(allow_null=True, help_text="A film's path.")
+    sample = serializers.CharField(help_text="Which series the example uses (one of the owner's when there is one).")

@@ -37,7 +37,7 @@ class SettingsInvalid(ApiError):
     """400 with ``details`` = {field: [messages]} for every field that failed."""
 
     def __init__(self, errors: dict[str, list[str]]):
-        fields = ", ".join(errors)
+        fields = ", ".join(defaults.field_label(name) for name in errors if "." not in name)
         super().__init__(
             f"Some settings are not valid ({fields}); nothing was saved.",
             code="invalid_settings",

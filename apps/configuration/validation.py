@@ -23,9 +23,12 @@ from apps.library import naming
 
 
 class FieldInvalid(Exception):
-    def __init__(self, *messages: str):
+    """``parts``: messages about one key of a mapping field (a site's URL), shown under that key's own input."""
+
+    def __init__(self, *messages: str, parts: dict[str, list[str]] | None = None):
         super().__init__("; ".join(messages))
         self.messages = list(messages)
+        self.parts = parts or {}
 
 
 Validator = Callable[[Any, Settings], Any]
@@ -193,32 +196,38 @@ def validate_naming_template(value: Any, _current: Settings) -> str:
 def validate_provider_urls(value: Any, current: Settings) -> dict[str, str]:
     merged = _site_mapping(value, current.provider_urls or defaults.default_provider_urls())
     errors = []
+    parts: dict[str, list[str]] = {}
     for site, url in value.items():
         problem = http_url_problem(url)
         if problem:
             errors.append(f"{site}: {problem}")
+            parts[site] = [problem]
         else:
             merged[site] = url.strip().rstrip("/")
     if errors:
-        raise FieldInvalid(*errors)
+        raise FieldInvalid(*errors, parts=parts)
     return merged
 
 
 def validate_request_rates(value: Any, current: Settings) -> dict[str, float]:
     merged = _site_mapping(value, current.request_rates or defaults.default_request_rates())
     errors = []
+    parts: dict[str, list[str]] = {}
     for site, rate in value.items():
         if isinstance(rate, bool) or not isinstance(rate, int | float):
-            errors.append(f"{site}: must be a number of requests per second.")
+            problem = "Must be a number of requests per second."
         elif not defaults.MIN_REQUEST_RATE <= rate <= defaults.MAX_REQUEST_RATE:
-            errors.append(
-                f"{site}: must be above 0 (at least {defaults.MIN_REQUEST_RATE:g}) "
+            problem = (
+                f"Must be above 0 (at least {defaults.MIN_REQUEST_RATE:g}) "
                 f"and at most {defaults.MAX_REQUEST_RATE:g} requests per second."
             )
         else:
             merged[site] = float(rate)
+            continue
+        errors.append(f"{site}: {problem[0].lower()}{problem[1:]}")
+        parts[site] = [problem]
     if errors:
-        raise FieldInvalid(*errors)
+        raise FieldInvalid(*errors, parts=parts)
     return merged
 
 
@@ -409,6 +418,8 @@ def validate_changes(changes: Any, current: Settings) -> tuple[dict[str, Any], d
             clean[field] = validator(value, current)
         except FieldInvalid as exc:
             errors[field] = exc.messages
+            for part, messages in exc.parts.items():  # e.g. "provider_urls.aniworld": under that input only
+                errors[f"{field}.{part}"] = messages
     merged = {field: clean.get(field, getattr(current, field)) for field in EDITABLE_FIELDS}
     cross_field = {**_cross_field_errors(merged), **_secret_resent_errors(changes, clean, current)}
     for field, messages in cross_field.items():

@@ -19,10 +19,13 @@ from apps.configuration.serializers import (
     ConfigSerializer,
     ConfigUpdateSerializer,
     HistoryQuerySerializer,
+    NamingPreviewRequestSerializer,
+    NamingPreviewSerializer,
     SettingsChangeSerializer,
     SetupSerializer,
     ValidationReportSerializer,
 )
+from apps.library import services as library
 
 INVALID = OpenApiResponse(description="Every invalid field in `error.details` as {field: [messages]}; nothing saved.")
 
@@ -96,3 +99,13 @@ class SetupView(APIView):
             body = {}
         row = services.complete_setup(body.get("library_path"), body.get("language_preference"), actor=request.user)
         return Response(services.public_settings(row), status=status.HTTP_201_CREATED)
+
+
+class NamingPreviewView(APIView):
+    """The naming template rendered as the owner types it, for one of the owner's own series."""
+
+    @extend_schema(request=NamingPreviewRequestSerializer, responses={200: NamingPreviewSerializer})
+    def post(self, request: Request) -> Response:
+        body = NamingPreviewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(library.naming_preview(body.validated_data["naming_template"]))

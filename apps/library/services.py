@@ -86,6 +86,42 @@ def episode_naming_context(episode: Episode, language: Language | str | None = N
     )
 
 
+def naming_preview(template: str) -> dict[str, Any]:
+    """The naming template rendered for one of the owner's own episodes (the built-in sample when the library
+    is empty), or the problems that stop it from rendering."""
+    episode = (
+        Episode.objects.select_related("season__series")
+        .filter(season__number__gt=0)
+        .order_by("-season__series__created_at", "season__number", "number")
+        .first()
+    )
+    sample = (
+        episode_naming_context(episode, selectors.language_preference(episode.season.series)[0]) if episode else None
+    )
+    try:
+        naming.validate_template(template)
+        rendered = naming.preview(template, sample)
+    except (naming.TemplateError, naming.UnsafePathError) as exc:
+        return {
+            "ok": False,
+            "problems": [str(exc)],
+            "preview": None,
+            "film_preview": None,
+            "sample": _sample_name(episode),
+        }
+    return {
+        "ok": True,
+        "problems": [],
+        "preview": rendered["episode"],
+        "film_preview": rendered["film"],
+        "sample": _sample_name(episode),
+    }
+
+
+def _sample_name(episode: Episode | None) -> str:
+    return episode.season.series.title if episode else naming.SAMPLE.series_title
+
+
 def episode_relative_path(episode: Episode, extension: str, language: Language | str | None = None) -> str:
     """The episode's path relative to the library root (``/`` separated), from the naming template."""
     series = episode.season.series

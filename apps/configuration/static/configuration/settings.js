@@ -78,13 +78,20 @@
     return body;
   }
 
+  // Each message under its own input: "provider_urls.aniworld" goes under the aniworld.to URL only; the
+  // field's own box ("provider_urls") speaks only when no single input is to blame.
   function showFieldErrors(details) {
     details = details || {};
     form.querySelectorAll("[data-error-for]").forEach(function (box) {
-      const messages = details[box.dataset.errorFor] || [];
+      const name = box.dataset.errorFor;
+      const hasParts = Object.keys(details).some(function (key) { return key.startsWith(name + "."); });
+      const messages = hasParts ? [] : details[name] || [];
       box.textContent = messages.join(" ");
-      form.querySelectorAll('[name="' + box.dataset.errorFor + '"], [name^="' + box.dataset.errorFor + '."]')
-        .forEach(function (input) { input.classList.toggle("is-invalid", messages.length > 0); });
+      const inputs = name.includes(".") ? '[name="' + name + '"]' : '[name="' + name + '"], [name^="' + name + '."]';
+      form.querySelectorAll(inputs).forEach(function (input) {
+        if (hasParts) return;  // the parts mark their own inputs
+        input.classList.toggle("is-invalid", messages.length > 0);
+      });
     });
     const first = form.querySelector(".is-invalid");
     if (first) first.focus();
@@ -128,7 +135,7 @@
       const icon = document.createElement("i");
       icon.className = "bi me-2 " + (entry[1].ok ? "bi-check-circle text-success" : "bi-x-circle text-danger");
       const name = document.createElement("strong");
-      name.textContent = entry[0].replace(/_/g, " ") + ": ";
+      name.textContent = (entry[1].label || entry[0]) + ": ";
       li.append(icon, name, document.createTextNode(entry[1].detail));
       list.append(li);
     });
@@ -140,18 +147,47 @@
     if (!result.ok) return showStatus("danger", "The check failed (HTTP " + result.status + ").");
     showFieldErrors(result.payload.errors);
     showChecks(result.payload);
-    const preview = result.payload.checks.naming_template.data.preview;
-    document.getElementById("template-preview").textContent = preview ? "Example: " + preview : "";
+    previewTemplate();
     showStatus(result.payload.valid ? "success" : "warning",
       result.payload.valid ? "Everything checks out (nothing saved yet)." : "Some checks failed; see below.");
   }
+
+  // What was loaded or saved last: leaving with anything else asks first.
+  let saved = null;
+  function remember() { saved = JSON.stringify(collect()); }
+  function unsaved() { return saved !== null && JSON.stringify(collect()) !== saved; }
+  window.addEventListener("beforeunload", function (event) {
+    if (!unsaved()) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 
   async function load() {
     const result = await api("GET", "/api/config");
     if (!result.ok) return showStatus("danger", "Could not load the settings (HTTP " + result.status + ").");
     fill(result.payload);
+    remember();
     loadHistory();
+    previewTemplate();
   }
+
+  // The naming preview follows the template as it is typed, for one of the owner's own series.
+  let previewTimer = null;
+  async function previewTemplate() {
+    const template = form.naming_template.value;
+    const result = await api("POST", "/api/config/naming-preview", { naming_template: template });
+    if (!result.ok || form.naming_template.value !== template) return;
+    const box = document.getElementById("template-preview");
+    const errorBox = form.querySelector('[data-error-for="naming_template"]');
+    const data = result.payload;
+    box.textContent = data.ok ? "Example (" + data.sample + "): " + data.preview : "";
+    errorBox.textContent = data.problems.join(" ");
+    form.naming_template.classList.toggle("is-invalid", !data.ok);
+  }
+  form.naming_template.addEventListener("input", function () {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(previewTemplate, 250);
+  });
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
@@ -159,6 +195,7 @@
     if (result.ok) {
       showFieldErrors({});
       fill(result.payload);
+      remember();
       loadHistory();
       return showStatus("success", "Saved. Every worker uses the new settings from now on.");
     }
