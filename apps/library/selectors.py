@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from apps.catalog import selectors as catalog_selectors
@@ -237,12 +238,27 @@ def parse_episode_numbers(text: str) -> list[int]:
     return list(dict.fromkeys(numbers))
 
 
+LIBRARY_TOTALS_CACHE_SECONDS = 15
+
+
 def library_totals() -> dict[str, int]:
     """Counts for the dashboard: series, episodes, missing (no file, not ignored) and upgradable files.
 
     Upgradable is judged per file with :func:`assess_episode`, reading only present files whose language
-    and the site's languages are both known (one query, no model instances).
+    and the site's languages are both known (one query, no model instances). Cached briefly: the dashboard
+    asks again on every burst of queue events.
     """
+    totals = cache.get(LIBRARY_TOTALS_KEY)
+    if totals is None:
+        totals = _count_library()
+        cache.set(LIBRARY_TOTALS_KEY, totals, LIBRARY_TOTALS_CACHE_SECONDS)
+    return totals
+
+
+LIBRARY_TOTALS_KEY = "library:totals:v1"
+
+
+def _count_library() -> dict[str, int]:
     episodes = Episode.objects.aggregate(
         total=Count("id"),
         missing=Count("id", filter=Q(state=EpisodeState.MISSING)),

@@ -273,6 +273,9 @@
     const present = new Set(pendingItems.map((item) => item.id));
     [...chosen].forEach((id) => { if (!present.has(id)) chosen.delete(id); });
     list("pending-list", status.pending, pendingRow, "The queue is empty.");
+    const waiting = (counts.pending || 0) + (counts.paused || 0);
+    document.getElementById("pending-more").textContent = waiting > status.pending.length
+      ? "The first " + status.pending.length + " of " + waiting + " waiting downloads are shown; the rest follow in order." : "";
     showChoice();
     list("history-list", [...status.failed, ...status.completed], historyRow, "No finished downloads yet.");
     document.getElementById("clear-completed").disabled = !status.completed.length;
