@@ -82,6 +82,17 @@ def test_a_blocking_site_is_shown_with_its_time_and_try_now_clears_the_wait(stac
     reasons = page.locator("#pending-list .wait-reason").all_inner_texts()
     assert any(re.search(r"aniworld\.to is blocking us, next try \d\d:\d\d", text) for text in reasons), reasons
     screenshot_for_docs(page, "downloads-site-blocked-desktop-light")
+    for width, height in ((390, 844), (360, 740)):  # the site's state and the reasons fit a phone
+        phone, phone_page, phone_errors = new_page(browser, width, height)
+        log_in(phone_page, live)
+        phone_page.wait_for_selector("#site-states [data-site=aniworld][data-state=blocked] [data-site-try]")
+        phone_page.wait_for_selector("#pending-list .wait-reason")
+        assert_fits(phone_page, f"a blocked site at {width} px")
+        if width == 390:
+            phone_page.locator("#site-states").scroll_into_view_if_needed()
+            screenshot_for_docs(phone_page, "downloads-site-blocked-phone-light")
+        assert phone_errors == []
+        phone.close()
 
     # Still blocked: "Try now" asks, says so and keeps the wait.
     page.click("[data-site-try=aniworld]")
