@@ -49,7 +49,9 @@ class LoginView(APIView):
         body = PasswordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if not body.validated_data["password"]:
-            raise ApiError("Enter your password.", code="invalid", details={"password": ["Enter your password."]})
+            raise ApiError(  # 401 like a wrong one, but no failed attempt is counted
+                "Enter your password.", code="password_required", status_code=401, details={"attempts_left": None}
+            )
         issued = services.log_in(request._request, body.validated_data["password"])
         response = Response(
             {"access_token": issued.access_token, "token_type": "bearer", "expires_at": issued.expires_at}

@@ -9,7 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aniworld_site.errors import ServiceUnavailable
+from aniworld_site.errors import ApiError, ServiceUnavailable
+from aniworld_site.schema import ERROR_RESPONSE
 from apps.catalog import selectors
 from apps.catalog.serializers import (
     MAX_QUERY_LENGTH,
@@ -104,13 +105,19 @@ class SearchCoverView(APIView):
     @extend_schema(
         tags=["catalog"],
         summary="The cover image of a search result (its cover_url), through the server",
-        parameters=[OpenApiParameter("url", str, required=True, description="A result's cover_url.")],
+        parameters=[
+            OpenApiParameter(
+                "url", {"type": "string", "minLength": 1}, required=True, description="A result's cover_url."
+            )
+        ],
         description="The cover from the catalog site (cached for a day); a neutral placeholder image when the site "
         "has none, blocks us or the address is not a catalog cover.",
-        responses={(200, "image/*"): OpenApiTypes.BINARY},
+        responses={(200, "image/*"): OpenApiTypes.BINARY, 400: ERROR_RESPONSE},
     )
     def get(self, request: Request) -> HttpResponse:
         url = request.query_params.get("url", "")
+        if not url:
+            raise ApiError("Give the cover's address as ?url=… (a search result's cover_url).", code="invalid")
         try:
             body, content_type = selectors.search_cover(url)
         except CatalogError:

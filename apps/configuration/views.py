@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aniworld_site.errors import ApiError
 from apps.configuration import services
 from apps.configuration.checks import run_live_checks
 from apps.configuration.models import SettingsChange
@@ -104,8 +105,10 @@ class SetupView(APIView):
 class NamingPreviewView(APIView):
     """The naming template rendered as the owner types it, for one of the owner's own series."""
 
-    @extend_schema(request=NamingPreviewRequestSerializer, responses={200: NamingPreviewSerializer})
+    @extend_schema(request=NamingPreviewRequestSerializer, responses={200: NamingPreviewSerializer, 400: INVALID})
     def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict) or not isinstance(request.data.get("naming_template"), str):
+            raise ApiError('Send the template as text: {"naming_template": "…"}.', code="invalid")
         body = NamingPreviewRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(library.naming_preview(body.validated_data["naming_template"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,8 +18,9 @@ from rest_framework.views import APIView
 from aniworld_site.errors import ApiError, Conflict, ServiceUnavailable
 from aniworld_site.schema import ERROR_RESPONSE
 from apps.catalog import services as catalog
+from apps.catalog.providers.base import SLUG
 from apps.catalog.throttles import CatalogRateThrottle
-from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, Site, SiteBlocking
+from apps.catalog.types import CatalogError, LayoutChanged, NotFoundOnSite, SiteBlocking
 from apps.library import naming, selectors, services
 from apps.library.models import ScanRun, Series, UnmatchedFile
 from apps.library.serializers import (
@@ -104,6 +107,8 @@ def _optional_bool(request: Request, name: str) -> bool | None:
 
 
 MAX_REFERENCES = 100
+_REFERENCE = rf"(?:aniworld|sto):{SLUG}"
+REFERENCES_PATTERN = rf"^(?:{_REFERENCE}(?:,{_REFERENCE}){{0,{MAX_REFERENCES - 1}}})?$"
 
 
 def _references(request: Request) -> list[tuple[str, str]] | None:
@@ -111,17 +116,13 @@ def _references(request: Request) -> list[tuple[str, str]] | None:
     raw = request.query_params.get("references")
     if raw is None:
         return None
-    pairs = []
-    for entry in (part.strip() for part in raw.split(",")):
-        if not entry:
-            continue
-        site, _, slug = entry.partition(":")
-        if site not in {choice.value for choice in Site} or not slug:
-            raise ApiError(f"'{entry}' is not a site:slug reference.", code="invalid", details={"references": raw})
-        pairs.append((site, slug))
-    if len(pairs) > MAX_REFERENCES:
-        raise ApiError(f"At most {MAX_REFERENCES} references at once.", code="invalid")
-    return pairs
+    if not re.fullmatch(REFERENCES_PATTERN, raw):
+        raise ApiError(
+            f"references must be up to {MAX_REFERENCES} comma-separated site:slug values (e.g. aniworld:frieren).",
+            code="invalid",
+            details={"references": raw},
+        )
+    return [tuple(entry.split(":", 1)) for entry in raw.split(",") if entry]
 
 
 class SeriesListView(generics.ListAPIView):
@@ -154,7 +155,7 @@ class SeriesListView(generics.ListAPIView):
             OpenApiParameter("monitored", bool),
             OpenApiParameter(
                 "references",
-                str,
+                {"type": "string", "pattern": REFERENCES_PATTERN},
                 description="Only these series, as comma-separated site:slug (at most 100), e.g. to tell which "
                 "search results are already in the library.",
             ),
