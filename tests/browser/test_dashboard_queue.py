@@ -157,6 +157,10 @@ def test_waiting_items_are_dragged_across_the_whole_list_and_moved_to_the_top(st
     )
     live.wait_until(lambda: order() == [normal[2], high[1], *normal[:2], high[0]], 15, "the item to move down")
 
+    page.wait_for_selector(
+        f"#pending-list [data-item-id]:last-child[data-item-id='{high[0]}'] .badge:has-text('Normal')"
+    )
+
     # "Move to top" (the keyboard's way too, next to the arrows).
     page.wait_for_selector(f"#pending-list [data-item-id='{high[0]}'] [data-action=top]:enabled")
     page.focus(f"#pending-list [data-item-id='{high[0]}'] [data-action=top]")

@@ -113,7 +113,12 @@
     const movable = item.state === "pending";
     return el("li", { class: "list-group-item pending-row", draggable: movable ? "true" : false, dataset: { itemId: item.id, state: item.state },
       ondragstart: (event) => { dragged = item; event.dataTransfer.effectAllowed = "move"; event.dataTransfer.setData("text/plain", String(item.id)); event.currentTarget.classList.add("dragging"); },
-      ondragend: (event) => { event.currentTarget.classList.remove("dragging"); clearDropMarks(); } },
+      ondragend: (event) => {
+        event.currentTarget.classList.remove("dragging");
+        clearDropMarks();
+        dragged = null;
+        if (deferred) { const status = deferred; deferred = null; render(status); }
+      } },
       el("div", { class: "d-flex align-items-start gap-2" },
         movable ? el("i", { class: "bi bi-grip-vertical text-body-secondary drag-handle flex-shrink-0", title: "Drag to reorder (or use the arrows)", "aria-hidden": "true" }) : null,
         el("input", { class: "form-check-input flex-shrink-0 pending-choice", type: "checkbox", checked: chosen.has(item.id),
@@ -255,7 +260,10 @@
     });
   }
 
+  // A refresh while a row is being dragged would pull the row from under the pointer: it waits for the drop.
+  let deferred = null;
   function render(status) {
+    if (dragged) { deferred = status; return; }
     document.getElementById("queue-error").textContent = "";
     showQueueState(status.state);
     const stats = status.stats || {};
