@@ -59,7 +59,7 @@ SESSION_TIMEOUT_HOURS = env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1, maximum=
 HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 1024**3)
 NODE_NAME = node_name()
 # Workers write a heartbeat this often; /health and /api/queue/workers count a worker as live for 3 beats.
-WORKER_HEARTBEAT_SECONDS = env_float("ANIWORLD_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=1)
+WORKER_HEARTBEAT_SECONDS = env_float("ANIWORLD_WORKER_HEARTBEAT_SECONDS", 3.0, minimum=1)
 # Who sees the checks behind /health's status: the logged-in owner only, or everyone (a monitoring page).
 HEALTH_DETAILS = env_choice("HEALTH_DETAILS", "OWNER", {"OWNER", "EVERYONE"}).lower()
 

@@ -117,3 +117,35 @@ def test_beat_down_and_a_worker_killed_the_item_is_taken_over_within_20s(supervi
         os.kill(beat_pid, signal.SIGCONT)
     fake_site.set_scenario(slow_bytes_per_second=None)
     stack.wait_until(lambda: api.item(item_id)["state"] == "completed", 90, "the download to complete")
+
+
+def test_a_download_added_while_redis_is_down_holds_no_slot_and_runs_when_redis_returns(supervised_stack, fake_site):
+    stack = supervised_stack(HEALING_ENV)
+    stack.wait_until(stack.healthy, 90, "the stack to be healthy")
+    stack.setup_owner()
+    api = Api(stack)
+    api.config(max_concurrent_downloads=1, hoster_preference=["Vidoza"])
+    episodes = api.add_moonlit()
+    fake_site.set_scenario(slow_bytes_per_second=10_000)
+    redis_url = (stack.data_dir / "run" / "redis.url").read_text().strip()
+    (redis_pid,) = [pid for pid in children_of(stack.process.pid) if "redis" in cmdline(pid)]
+
+    os.kill(stack.process.pid, signal.SIGSTOP)  # the supervisor cannot restart Redis until we let it
+    try:
+        os.kill(redis_pid, signal.SIGKILL)
+        stack.wait_until(lambda: not redis_answers(redis_url), 5, "Redis to be gone")
+        (item_id,) = api.add([episodes[(1, 1)]])
+        row = stack.wait_until(
+            lambda: (found := {row["id"]: row for row in stack.items()}[item_id])["state"] == "pending" and found,
+            15,
+            "the unsent item to be back in pending",
+        )
+        assert "broker" in row["last_error"] and row["task_id"] == "", row
+    finally:
+        os.kill(stack.process.pid, signal.SIGCONT)
+    stack.wait_until(lambda: redis_answers(redis_url), 30, "the supervisor to restart Redis")
+    returned_at = time.monotonic()
+    stack.wait_until(lambda: api.item(item_id)["state"] == "downloading", 40, "the item to run")
+    running_after = time.monotonic() - returned_at
+    print(f"\nadded while Redis was down: pending at once; ran {running_after:.2f}s after Redis returned")
+    assert running_after < 20
