@@ -557,6 +557,14 @@ def test_skipped_ids_take_no_queue_positions(make_episodes, library, sent):
     assert before < 100, "10,000 unknown ids moved the position counter"
 
 
+def test_retrying_items_that_are_not_failed_takes_no_positions(make_episodes, library, sent):
+    waiting = ids(services.enqueue_episodes([episode.pk for episode in make_episodes(3)]))
+    before = QueueControl.objects.get().next_position
+    result = services.retry_items(waiting)
+    assert result["retried"] == [] and len(result["skipped"]) == 3
+    assert QueueControl.objects.get().next_position == before
+
+
 def test_a_404_for_many_unknown_ids_lists_a_few_and_counts_them(library):
     unknown = list(range(900000, 910000))
     with pytest.raises(ItemNotFound) as raised:

@@ -262,14 +262,16 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
             if missing:
                 raise unknown_items(missing)
             items = [found[item_id] for item_id in dict.fromkeys(item_ids)]
-        position = take_positions(control, len(items))
+        retryable: list[DownloadItem] = []
         for item in items:
             if item.state not in (ItemState.FAILED, ItemState.CANCELLED):
                 skipped.append({"id": item.pk, "reason": f"item is {item.state}, not failed"})
-                continue
-            if Episode.objects.filter(pk=item.episode_id, state=EpisodeState.PRESENT).exists():
+            elif Episode.objects.filter(pk=item.episode_id, state=EpisodeState.PRESENT).exists():
                 skipped.append({"id": item.pk, "reason": "the episode is already in the library"})
-                continue
+            else:
+                retryable.append(item)
+        position = take_positions(control, len(retryable))  # skipped items take no positions
+        for item in retryable:
             try:
                 with transaction.atomic():
                     DownloadItem.objects.filter(pk=item.pk).update(
