@@ -516,6 +516,20 @@ def test_a_queued_item_no_worker_received_is_sent_again_after_the_receipt_timeou
     assert services.acquire_lease(lost, tasks_before[lost], "late-worker") is None
 
 
+def test_no_resend_while_every_live_worker_slot_is_busy(make_episodes, library, sent, monkeypatch):
+    """With prefetch 1 a busy worker leaves the message in the broker: sending again would pile up copies."""
+    from apps.queue import heartbeats
+
+    record = {"name": "celery@busy", "concurrency": 1, "active": [{"item_id": 0, "task_id": "other"}], "reserved": []}
+    monkeypatch.setattr(heartbeats, "read_all", lambda: [record])
+    monkeypatch.setattr(settings, "REDIS_URL", settings.REDIS_URL or "redis://127.0.0.1:6379/0")
+    (item_id,) = ids(services.enqueue_episodes([make_episodes(1)[0].pk]))
+    DownloadItem.objects.filter(pk=item_id).update(dispatched_at=timezone.now() - timedelta(seconds=60))
+    task_id = DownloadItem.objects.get(pk=item_id).task_id
+    services.tick()
+    assert DownloadItem.objects.get(pk=item_id).task_id == task_id
+
+
 def test_no_resend_when_the_heartbeats_cannot_be_read(make_episodes, library, sent, monkeypatch):
     from apps.queue import heartbeats
 

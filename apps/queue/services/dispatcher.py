@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -153,21 +154,38 @@ def return_unsent(item_id: int, task_id: str) -> bool:
     return bool(returned)
 
 
-def received_task_ids() -> set[str] | None:
-    """Task ids that live workers report as running or received; None when the heartbeats cannot be read."""
+@dataclass(frozen=True)
+class WorkerView:
+    """What the live workers' heartbeats say: the task ids they run or received, and whether one has a free slot."""
+
+    received: set[str]
+    free_slot: bool
+
+
+def worker_view() -> WorkerView | None:
+    """None when the heartbeats cannot be read (no Redis, Redis down): nothing is concluded from their absence."""
     if not settings.REDIS_URL:
         return None
     try:
         records = heartbeats.read_all()
-    except Exception as exc:  # Redis down: nothing can be concluded from missing heartbeats
+    except Exception as exc:
         logger.warning("could not read worker heartbeats: %s", exc)
         return None
-    return {
-        str(entry["task_id"])
-        for record in records
-        for entry in (*record.get("active", ()), *record.get("reserved", ()))
-        if entry.get("task_id")
-    }
+    received: set[str] = set()
+    free_slot = False
+    for record in records:
+        held = [*record.get("active", ()), *record.get("reserved", ())]
+        received.update(str(entry["task_id"]) for entry in held if entry.get("task_id"))
+        concurrency = record.get("concurrency")
+        if not record.get("stopping") and (concurrency is None or len(held) < concurrency):
+            free_slot = True
+    return WorkerView(received, free_slot)
+
+
+def received_task_ids() -> set[str] | None:
+    """Task ids that live workers report as running or received; None when the heartbeats cannot be read."""
+    view = worker_view()
+    return None if view is None else view.received
 
 
 def resend_unreceived(received: set[str]) -> list[int]:
@@ -247,10 +265,15 @@ def dispatch_when_concurrency_changes(sender: object, fields: list[str], **kwarg
 
 
 def heal() -> dict[str, list[int]]:
-    """Reap lost work, send again what no worker received, dispatch (every worker runs it every few seconds)."""
-    received = received_task_ids()
-    requeued = reap_expired_leases(received)
-    resent = resend_unreceived(received) if received is not None else []
+    """Reap lost work, send again what no worker received, dispatch (every worker runs it every few seconds).
+
+    Messages are sent again only while a live worker has a free slot: with every
+    slot busy (prefetch 1, late acks) a message waits in the broker unreceived,
+    and sending it again would only pile up copies.
+    """
+    view = worker_view()
+    requeued = reap_expired_leases(None if view is None else view.received)
+    resent = resend_unreceived(view.received) if view is not None and view.free_slot else []
     return {"requeued": requeued, "resent": resent, "dispatched": dispatch()}
 
 
