@@ -59,7 +59,7 @@ SESSION_TIMEOUT_HOURS = env_int("SESSION_TIMEOUT_HOURS", 24, minimum=1, maximum=
 HEALTH_MIN_FREE_BYTES = int(env_float("HEALTH_MIN_FREE_GB", 1.0, minimum=0) * 1024**3)
 NODE_NAME = node_name()
 # Workers write a heartbeat this often; /health and /api/queue/workers count a worker as live for 3 beats.
-WORKER_HEARTBEAT_SECONDS = env_float("ANIWORLD_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=1)
+WORKER_HEARTBEAT_SECONDS = env_float("ANIWORLD_WORKER_HEARTBEAT_SECONDS", 3.0, minimum=1)
 # Who sees the checks behind /health's status: the logged-in owner only, or everyone (a monitoring page).
 HEALTH_DETAILS = env_choice("HEALTH_DETAILS", "OWNER", {"OWNER", "EVERYONE"}).lower()
 
@@ -238,6 +238,7 @@ DOWNLOAD_RANGE_BYTES = env_int("ANIWORLD_DOWNLOAD_RANGE_BYTES", 4 * 1024 * 1024,
 # --- download queue timings (apps.queue.config reads these) ---------------------------------
 QUEUE_LEASE_SECONDS = env_float("ANIWORLD_QUEUE_LEASE_SECONDS", 60, above=0)
 QUEUE_DISPATCH_TIMEOUT_SECONDS = env_float("ANIWORLD_QUEUE_DISPATCH_TIMEOUT_SECONDS", 600, above=0)
+QUEUE_RECEIPT_TIMEOUT_SECONDS = env_float("ANIWORLD_QUEUE_RECEIPT_TIMEOUT_SECONDS", 15, above=0)
 QUEUE_PROGRESS_WRITE_SECONDS = env_float("ANIWORLD_QUEUE_PROGRESS_WRITE_SECONDS", 3, above=0)
 QUEUE_CONTROL_CHECK_SECONDS = env_float("ANIWORLD_QUEUE_CONTROL_CHECK_SECONDS", 0.5, above=0)
 QUEUE_UNKNOWN_SIZE_BYTES = env_int("ANIWORLD_QUEUE_UNKNOWN_SIZE_BYTES", 300 * 1024 * 1024, minimum=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import current_app
@@ -42,20 +42,34 @@ def send_on_commit(
     kwargs: dict[str, Any] | None = None,
     queue: str = MAINTENANCE_QUEUE,
     task_id: str | None = None,
+    on_failure: Callable[[], object] | None = None,
 ) -> str:
     """Send task ``name`` once the current transaction commits (at once outside one); returns its task id.
 
     A broker that cannot be reached is logged, not raised: the database is the
-    truth, and the queue's reaper sends a lost download again.
+    truth. ``on_failure`` then runs (after the commit, outside the transaction),
+    so the caller can undo what assumed the message left, e.g. the queue returns
+    the item to pending instead of holding a download slot for it.
     """
     task_id = task_id or str(uuid.uuid4())
     message = (name, list(args), dict(kwargs or {}), queue, task_id)
-    transaction.on_commit(lambda: _send(*message))
+    transaction.on_commit(lambda: _deliver(message, on_failure))
     return task_id
 
 
-def _send(name: str, args: list[Any], kwargs: dict[str, Any], queue: str, task_id: str) -> None:
+def _deliver(message: tuple[str, list[Any], dict[str, Any], str, str], on_failure: Callable[[], object] | None) -> None:
+    name, task_id = message[0], message[4]
     try:
-        current_app.signature(name, args=args, kwargs=kwargs, queue=queue).apply_async(task_id=task_id)
+        _send(*message)
     except Exception as exc:  # broker down
         logger.error("could not send task %s (%s) to Celery: %s", name, task_id, exc)
+        if on_failure is None:
+            return
+        try:
+            on_failure()
+        except Exception:
+            logger.exception("task %s (%s): handling the failed send failed too", name, task_id)
+
+
+def _send(name: str, args: list[Any], kwargs: dict[str, Any], queue: str, task_id: str) -> None:
+    current_app.signature(name, args=args, kwargs=kwargs, queue=queue).apply_async(task_id=task_id)

@@ -13,6 +13,14 @@ loads before Django's app registry is ready.
   ``GET /api/queue/workers`` answer from those records. The task ids let the
   queue tell a lost worker or a lost message from a slow one without waiting
   for a lease.
+* **Healing**: beside the heartbeat, a :class:`QueueHealer` thread runs the queue's
+  healing tick (:func:`apps.queue.services.heal`: reap lost downloads, send again
+  what no worker received, dispatch) every heartbeat interval, so beat is no
+  single point of failure. A cache key added with ``SET NX`` and an expiry of one
+  interval lets one worker of the cluster heal per interval (fewer database
+  writes); when Redis is down every worker heals, which the control row lock
+  makes safe. A stopping worker no longer heals (it would dispatch into a broker
+  that may stop with it).
 * **Clean stop** (SIGTERM/Ctrl-C, i.e. Celery's warm shutdown): the main process
   raises a flag in memory shared with its pool processes (created before the pool
   forks); each running download notices it on its next control check, stops
@@ -41,6 +49,8 @@ STOP_CHECK_SECONDS = 0.5  # how soon the heartbeat reports that a clean stop beg
 
 _stop_flag: Any = None  # a shared-memory byte; set from the worker's main process, read by its pool processes
 _publisher: HeartbeatPublisher | None = None
+_healer: QueueHealer | None = None
+HEAL_THROTTLE_KEY = "queue:heal:due"
 
 
 def worker_identity(task_id: str) -> str:
@@ -168,6 +178,51 @@ class HeartbeatPublisher(threading.Thread):
             logger.warning("worker %s: could not remove its heartbeat: %s", self.worker_name, exc)
 
 
+class QueueHealer(threading.Thread):
+    """Runs the queue's healing tick every heartbeat interval, at most once per interval cluster-wide."""
+
+    def __init__(self, name: str):
+        super().__init__(name="aniworld-queue-healer", daemon=True)
+        self.worker_name = name
+        self._stop_event = threading.Event()
+
+    def heal_once(self) -> dict[str, list[int]] | None:
+        """One healing run, unless another worker healed within the interval or this one is stopping."""
+        from django.core.cache import cache
+        from django.db import close_old_connections
+
+        from apps.queue import heartbeats, services
+
+        if shutdown_requested():
+            return None
+        try:
+            try:
+                due = cache.add(HEAL_THROTTLE_KEY, self.worker_name, timeout=max(1, int(heartbeats.interval_seconds())))
+            except Exception:  # Redis down: heal anyway, the control row lock keeps concurrent healers safe
+                due = True
+            if not due:
+                return None
+            changed = services.heal()
+            if any(changed.values()):
+                logger.info("worker %s healed the queue: %s", self.worker_name, changed)
+            return changed
+        except Exception as exc:
+            logger.warning("worker %s: could not heal the queue: %s", self.worker_name, exc)
+            return None
+        finally:
+            close_old_connections()
+
+    def run(self) -> None:
+        from apps.queue import heartbeats
+
+        while not self._stop_event.wait(heartbeats.interval_seconds()):
+            self.heal_once()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
 @worker_init.connect(dispatch_uid="aniworld.node.worker_init")
 def _on_worker_init(**kwargs: Any) -> None:
     prepare_shutdown_flag()  # before the pool forks, so every pool process shares it
@@ -175,11 +230,13 @@ def _on_worker_init(**kwargs: Any) -> None:
 
 @worker_ready.connect(dispatch_uid="aniworld.node.worker_ready")
 def _on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
-    global _publisher
+    global _publisher, _healer
     name = str(getattr(sender, "hostname", None) or sender)
     controller = getattr(sender, "controller", None)
     _publisher = HeartbeatPublisher(name, getattr(controller, "concurrency", None))
     _publisher.start()
+    _healer = QueueHealer(name)
+    _healer.start()
     _resume_pending()
 
 
@@ -207,5 +264,7 @@ def _on_worker_shutting_down(**kwargs: Any) -> None:
 
 @worker_shutdown.connect(dispatch_uid="aniworld.node.worker_shutdown")
 def _on_worker_shutdown(**kwargs: Any) -> None:
+    if _healer is not None:
+        _healer.stop()
     if _publisher is not None:
         _publisher.stop()

@@ -26,6 +26,7 @@ __all__ = [
     "max_concurrent_downloads",
     "max_retries",
     "progress_write_seconds",
+    "receipt_timeout_seconds",
     "retry_backoff_seconds",
     "speed_limit",
     "unknown_size_estimate_bytes",
@@ -45,6 +46,15 @@ def lease_seconds() -> float:
 def dispatch_timeout_seconds() -> float:
     """How long a dispatched (``queued``) item may wait for a worker before the reaper sends it again."""
     return float(settings.QUEUE_DISPATCH_TIMEOUT_SECONDS)
+
+
+def receipt_timeout_seconds() -> float:
+    """How long a dispatched item may go unreported by every live worker before it is sent again.
+
+    A worker lists the downloads it received (prefetched) or runs in its heartbeat;
+    an item none lists after this long lost its message (broker restarted empty).
+    """
+    return float(settings.QUEUE_RECEIPT_TIMEOUT_SECONDS)
 
 
 def progress_write_seconds() -> float:

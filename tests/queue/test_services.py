@@ -453,3 +453,136 @@ def test_raising_the_download_limit_dispatches_at_once(make_episodes, library, s
     configuration.update_settings({"max_concurrent_downloads": 3}, actor=owner)  # as PUT /api/config does
     assert DownloadItem.objects.filter(state=ItemState.QUEUED).count() == 3
     assert len(sent) == 3
+
+
+# --- self-healing: failed sends, lost messages, lost workers (issue 13) ---------------------------------
+
+
+def heartbeats_listing(monkeypatch, *, active: list[str] = (), reserved: list[str] = ()) -> None:
+    """Pretend one live worker reports these task ids as running and received."""
+    from apps.queue import heartbeats
+
+    record = {
+        "name": "celery@live",
+        "active": [{"item_id": 0, "task_id": task_id} for task_id in active],
+        "reserved": [{"item_id": 0, "task_id": task_id} for task_id in reserved],
+    }
+    monkeypatch.setattr(heartbeats, "read_all", lambda: [record])
+    monkeypatch.setattr(settings, "REDIS_URL", settings.REDIS_URL or "redis://127.0.0.1:6379/0")
+
+
+def test_a_failed_send_returns_the_item_to_pending_at_once(make_episodes, library, monkeypatch):
+    from aniworld_site import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks, "_send", broker_down)
+    (item_id,) = ids(services.enqueue_episodes([make_episodes(1)[0].pk]))
+
+    item = DownloadItem.objects.get(pk=item_id)
+    assert item.state == ItemState.PENDING, "no slot is held for a message that never left"
+    assert item.task_id == "" and item.lease_expires_at is None
+    assert "broker" in item.last_error
+    assert Episode.objects.get(pk=item.episode_id).state == EpisodeState.QUEUED
+
+
+def test_a_failed_send_does_not_touch_an_item_sent_again_meanwhile(make_episodes, library, sent):
+    (item_id,) = ids(services.enqueue_episodes([make_episodes(1)[0].pk]))
+    assert services.return_unsent(item_id, "an-older-task-id") is False
+    assert DownloadItem.objects.get(pk=item_id).state == ItemState.QUEUED
+
+
+def test_a_queued_item_no_worker_received_is_sent_again_after_the_receipt_timeout(
+    make_episodes, library, sent, set_config, monkeypatch
+):
+    monkeypatch.setattr(settings, "QUEUE_RECEIPT_TIMEOUT_SECONDS", 15)
+    set_config(max_concurrent_downloads=3)
+
+    lost, received, fresh = ids(services.enqueue_episodes([episode.pk for episode in make_episodes(3)]))
+    long_ago = timezone.now() - timedelta(seconds=20)
+    DownloadItem.objects.filter(pk__in=[lost, received]).update(dispatched_at=long_ago)
+    tasks_before = dict(DownloadItem.objects.values_list("pk", "task_id"))
+    heartbeats_listing(monkeypatch, reserved=[tasks_before[received]])
+    sent.clear()
+
+    services.tick()
+
+    after = {item.pk: item for item in DownloadItem.objects.all()}
+    assert after[lost].state == ItemState.QUEUED and after[lost].task_id != tasks_before[lost]
+    assert [item_id for item_id, _, _ in sent] == [lost]
+    assert after[received].task_id == tasks_before[received], "a worker holds its message: not sent twice"
+    assert after[fresh].task_id == tasks_before[fresh], "sent moments ago: not yet due"
+    assert services.acquire_lease(lost, tasks_before[lost], "late-worker") is None
+
+
+def test_no_resend_while_every_live_worker_slot_is_busy(make_episodes, library, sent, monkeypatch):
+    """With prefetch 1 a busy worker leaves the message in the broker: sending again would pile up copies."""
+    from apps.queue import heartbeats
+
+    record = {"name": "celery@busy", "concurrency": 1, "active": [{"item_id": 0, "task_id": "other"}], "reserved": []}
+    monkeypatch.setattr(heartbeats, "read_all", lambda: [record])
+    monkeypatch.setattr(settings, "REDIS_URL", settings.REDIS_URL or "redis://127.0.0.1:6379/0")
+    (item_id,) = ids(services.enqueue_episodes([make_episodes(1)[0].pk]))
+    DownloadItem.objects.filter(pk=item_id).update(dispatched_at=timezone.now() - timedelta(seconds=60))
+    task_id = DownloadItem.objects.get(pk=item_id).task_id
+    services.tick()
+    assert DownloadItem.objects.get(pk=item_id).task_id == task_id
+
+
+def test_no_resend_when_the_heartbeats_cannot_be_read(make_episodes, library, sent, monkeypatch):
+    from apps.queue import heartbeats
+
+    def redis_down():
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(heartbeats, "read_all", redis_down)
+    monkeypatch.setattr(settings, "REDIS_URL", settings.REDIS_URL or "redis://127.0.0.1:6379/0")
+    (item_id,) = ids(services.enqueue_episodes([make_episodes(1)[0].pk]))
+    DownloadItem.objects.filter(pk=item_id).update(dispatched_at=timezone.now() - timedelta(seconds=60))
+    task_id = DownloadItem.objects.get(pk=item_id).task_id
+    services.tick()
+    assert DownloadItem.objects.get(pk=item_id).task_id == task_id
+
+
+def test_a_download_whose_worker_has_no_heartbeat_is_taken_over(make_episodes, library, sent, set_config, monkeypatch):
+    set_config(max_concurrent_downloads=3)
+    lost, listed, renewing = ids(services.enqueue_episodes([episode.pk for episode in make_episodes(3)]))
+    for item_id in (lost, listed, renewing):
+        claim(item_id, f"node:1:{item_id}")
+    silent_since = timezone.now() - timedelta(seconds=30)
+    DownloadItem.objects.filter(pk__in=[lost, listed]).update(updated_at=silent_since)
+    heartbeats_listing(monkeypatch, active=[DownloadItem.objects.get(pk=listed).task_id])
+
+    assert services.reap_expired_leases(services.received_task_ids()) == [lost]
+
+    states = dict(DownloadItem.objects.values_list("pk", "state"))
+    assert states[lost] == ItemState.QUEUED, "taken over at once, long before its lease expires"
+    assert states[listed] == ItemState.DOWNLOADING, "its worker's heartbeat lists it"
+    assert states[renewing] == ItemState.DOWNLOADING, "its worker renews it (heartbeats lost with a Redis restart)"
+
+
+def test_skipped_ids_take_no_queue_positions(make_episodes, library, sent):
+    first, second = make_episodes(2)
+    services.enqueue_episodes([first.pk, *range(900000, 910000)])
+    before = QueueControl.objects.get().next_position
+    services.enqueue_episodes([second.pk])
+    assert QueueControl.objects.get().next_position == before + 1
+    assert before < 100, "10,000 unknown ids moved the position counter"
+
+
+def test_retrying_items_that_are_not_failed_takes_no_positions(make_episodes, library, sent):
+    waiting = ids(services.enqueue_episodes([episode.pk for episode in make_episodes(3)]))
+    before = QueueControl.objects.get().next_position
+    result = services.retry_items(waiting)
+    assert result["retried"] == [] and len(result["skipped"]) == 3
+    assert QueueControl.objects.get().next_position == before
+
+
+def test_a_404_for_many_unknown_ids_lists_a_few_and_counts_them(library):
+    unknown = list(range(900000, 910000))
+    with pytest.raises(ItemNotFound) as raised:
+        services.remove_items(unknown)
+    details = raised.value.details
+    assert details["count"] == 10000
+    assert len(details["id"]) <= 20 and len(str(raised.value)) < 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -163,3 +164,49 @@ def test_the_heartbeat_lists_running_and_received_downloads_by_item_and_task(mon
     monkeypatch.setattr(state, "reserved_requests", {running, waiting, other})
     assert node.active_downloads() == [{"item_id": 5, "task_id": "task-5"}]
     assert node.reserved_downloads() == [{"item_id": 9, "task_id": "task-9"}]
+
+
+def test_one_worker_of_the_cluster_heals_the_queue_per_interval(settings, monkeypatch):
+    from django.core.cache import cache
+
+    settings.WORKER_HEARTBEAT_SECONDS = 2
+    runs: list[str] = []
+    monkeypatch.setattr(services, "heal", lambda: runs.append("healed") or {"requeued": [], "dispatched": []})
+    cache.delete(node.HEAL_THROTTLE_KEY)
+    first, second = node.QueueHealer("aniworld@nas-1-1-1"), node.QueueHealer("aniworld@nas-2-1-1")
+
+    assert first.heal_once() is not None
+    assert second.heal_once() is None, "the other node healed within this interval"
+    assert runs == ["healed"]
+    cache.delete(node.HEAL_THROTTLE_KEY)  # as if the interval passed
+    assert second.heal_once() is not None
+    assert runs == ["healed", "healed"]
+
+
+def test_a_stopping_worker_does_not_heal(settings, monkeypatch):
+    from django.core.cache import cache
+
+    monkeypatch.setattr(services, "heal", lambda: pytest.fail("a stopping worker healed the queue"))
+    cache.delete(node.HEAL_THROTTLE_KEY)
+    node.prepare_shutdown_flag()
+    try:
+        node.request_shutdown()
+        assert node.QueueHealer("aniworld@nas-1-1-1").heal_once() is None
+    finally:
+        node._stop_flag = None
+
+
+def test_beat_is_not_needed_for_takeover(make_episodes, sent, settings):
+    """A worker's healer alone reclaims an expired lease and dispatches the item again."""
+    from django.core.cache import cache
+
+    item_id = services.enqueue_episodes([make_episodes(1)[0].pk])["queued"][0]["id"]
+    item = DownloadItem.objects.get(pk=item_id)
+    assert services.acquire_lease(item_id, item.task_id, "nas-1:10:dead")
+    DownloadItem.objects.filter(pk=item_id).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    cache.delete(node.HEAL_THROTTLE_KEY)
+
+    changed = node.QueueHealer("aniworld@nas-2-1-1").heal_once()
+
+    assert changed is not None and changed["requeued"] == [item_id]
+    assert DownloadItem.objects.get(pk=item_id).state == ItemState.QUEUED

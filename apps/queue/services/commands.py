@@ -17,7 +17,7 @@ from aniworld_site.errors import Conflict
 from apps.library import services as library
 from apps.library.models import Episode, EpisodeState
 from apps.queue import config
-from apps.queue.errors import InvalidQueueRequest, ItemNotFound
+from apps.queue.errors import InvalidQueueRequest, ItemNotFound, unknown_items
 from apps.queue.events import QUEUE_PAUSED, QUEUE_RESUMED, QUEUE_STARTED, QUEUE_STOPPED, publish_queue_event
 from apps.queue.models import (
     ACTIVE_STATES,
@@ -68,13 +68,17 @@ def enqueue_episodes(
             item.episode_id: item
             for item in DownloadItem.objects.filter(episode_id__in=unique_ids, state__in=OPEN_STATES)
         }
-        position = take_positions(control, len(unique_ids))
+        addable: list[Episode] = []
         for episode_id in unique_ids:
             episode = episodes.get(episode_id)
             reason = _skip_reason(episode, open_items.get(episode_id))
             if reason:
                 skipped.append({"episode_id": episode_id, "reason": reason})
-                continue
+            else:
+                addable.append(episode)
+        position = take_positions(control, len(addable))  # skipped ids take no positions
+        for episode in addable:
+            episode_id = episode.pk
             try:
                 with transaction.atomic():
                     item = DownloadItem.objects.create(
@@ -143,7 +147,7 @@ def remove_items(item_ids: Sequence[int]) -> dict[str, list[int]]:
         items = {item.pk: item for item in DownloadItem.objects.select_for_update().filter(pk__in=item_ids)}
         missing = [item_id for item_id in item_ids if item_id not in items]
         if missing:
-            raise ItemNotFound(missing, f"Unknown queue item(s): {', '.join(map(str, missing))}.")
+            raise unknown_items(missing)
         for item in items.values():
             if item.state in ACTIVE_STATES:
                 _cancel_locked(item)
@@ -256,16 +260,18 @@ def retry_items(item_ids: Sequence[int] | None = None) -> dict[str, list]:
             found = {item.pk: item for item in DownloadItem.objects.select_for_update().filter(pk__in=item_ids)}
             missing = [item_id for item_id in item_ids if item_id not in found]
             if missing:
-                raise ItemNotFound(missing, f"Unknown queue item(s): {', '.join(map(str, missing))}.")
+                raise unknown_items(missing)
             items = [found[item_id] for item_id in dict.fromkeys(item_ids)]
-        position = take_positions(control, len(items))
+        retryable: list[DownloadItem] = []
         for item in items:
             if item.state not in (ItemState.FAILED, ItemState.CANCELLED):
                 skipped.append({"id": item.pk, "reason": f"item is {item.state}, not failed"})
-                continue
-            if Episode.objects.filter(pk=item.episode_id, state=EpisodeState.PRESENT).exists():
+            elif Episode.objects.filter(pk=item.episode_id, state=EpisodeState.PRESENT).exists():
                 skipped.append({"id": item.pk, "reason": "the episode is already in the library"})
-                continue
+            else:
+                retryable.append(item)
+        position = take_positions(control, len(retryable))  # skipped items take no positions
+        for item in retryable:
             try:
                 with transaction.atomic():
                     DownloadItem.objects.filter(pk=item.pk).update(
