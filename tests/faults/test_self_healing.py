@@ -41,16 +41,28 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def test_redis_restarted_empty_while_an_item_is_dispatched_runs_it_within_20s(supervised_stack, fake_site):
-    stack = supervised_stack(HEALING_ENV)
+def slow_moonlit(stack, fake_site) -> tuple[Api, dict]:
+    """The owner set up on a healthy stack, one download at a time from Vidoza, at 10 kB/s per connection."""
     stack.wait_until(stack.healthy, 90, "the stack to be healthy")
     stack.setup_owner()
     api = Api(stack)
     api.config(max_concurrent_downloads=1, hoster_preference=["Vidoza"])
     episodes = api.add_moonlit()
     fake_site.set_scenario(slow_bytes_per_second=10_000)
-    redis_url = (stack.data_dir / "run" / "redis.url").read_text().strip()
-    (redis_pid,) = [pid for pid in children_of(stack.process.pid) if "redis" in cmdline(pid)]
+    return api, episodes
+
+
+def embedded_redis(stack) -> tuple[str, int]:
+    """The URL and pid of the Redis the stack's supervisor started."""
+    url = (stack.data_dir / "run" / "redis.url").read_text().strip()
+    (pid,) = [child for child in children_of(stack.process.pid) if "redis" in cmdline(child)]
+    return url, pid
+
+
+def test_redis_restarted_empty_while_an_item_is_dispatched_runs_it_within_20s(supervised_stack, fake_site):
+    stack = supervised_stack(HEALING_ENV)
+    api, episodes = slow_moonlit(stack, fake_site)
+    redis_url, redis_pid = embedded_redis(stack)
     (worker_pid,) = stack.pids("worker")
 
     os.kill(worker_pid, signal.SIGSTOP)
@@ -79,12 +91,7 @@ def test_redis_restarted_empty_while_an_item_is_dispatched_runs_it_within_20s(su
 
 def test_beat_down_and_a_worker_killed_the_item_is_taken_over_within_20s(supervised_stack, fake_site):
     stack = supervised_stack(HEALING_ENV)  # the default 60 s lease: waiting for it would fail the test
-    stack.wait_until(stack.healthy, 90, "the stack to be healthy")
-    stack.setup_owner()
-    api = Api(stack)
-    api.config(max_concurrent_downloads=1, hoster_preference=["Vidoza"])
-    episodes = api.add_moonlit()
-    fake_site.set_scenario(slow_bytes_per_second=10_000)
+    api, episodes = slow_moonlit(stack, fake_site)
     (item_id,) = api.add([episodes[(1, 1)]])
     running = stack.wait_until(
         lambda: (found := api.item(item_id))["state"] == "downloading" and found["bytes_done"] > 0 and found,
@@ -121,14 +128,8 @@ def test_beat_down_and_a_worker_killed_the_item_is_taken_over_within_20s(supervi
 
 def test_a_download_added_while_redis_is_down_holds_no_slot_and_runs_when_redis_returns(supervised_stack, fake_site):
     stack = supervised_stack(HEALING_ENV)
-    stack.wait_until(stack.healthy, 90, "the stack to be healthy")
-    stack.setup_owner()
-    api = Api(stack)
-    api.config(max_concurrent_downloads=1, hoster_preference=["Vidoza"])
-    episodes = api.add_moonlit()
-    fake_site.set_scenario(slow_bytes_per_second=10_000)
-    redis_url = (stack.data_dir / "run" / "redis.url").read_text().strip()
-    (redis_pid,) = [pid for pid in children_of(stack.process.pid) if "redis" in cmdline(pid)]
+    api, episodes = slow_moonlit(stack, fake_site)
+    redis_url, redis_pid = embedded_redis(stack)
 
     os.kill(stack.process.pid, signal.SIGSTOP)  # the supervisor cannot restart Redis until we let it
     try:
