@@ -157,15 +157,19 @@ def test_covers(fake_site):
 
 @pytest.mark.integration
 def test_standalone_server_prints_its_base_url():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakesite", "--port", str(port), "--no-media"],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    for _attempt in range(5):  # the sites listen on the next two ports, which another test may hold just then
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakesite", "--port", str(port), "--no-media"],
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         first_line = process.stdout.readline().strip()
+        if first_line:
+            break
+        process.wait(timeout=10)  # it could not listen: try other ports
+    try:
         assert first_line == f"http://127.0.0.1:{port}"
         env_line = process.stdout.readline().strip()
         assert env_line == f"ANIWORLD_ANIWORLD_URL=http://127.0.0.1:{port + 1}"  # each site on its own port
